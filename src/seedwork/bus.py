@@ -1,0 +1,202 @@
+"""The message bus: one handler per command, any number per event, events after commit.
+
+The queue of a ``handle`` call lives in that call, so one bus can be shared by threads
+and re-entered from a handler. Event handler failures are retried with backoff and then
+dead-lettered; they never fail the command that raised the event. Optimistic-lock
+conflicts retry the whole handler with jittered backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from seedwork.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationError
+from seedwork.injection import BoundHandler, Dependencies, Handler, bind
+from seedwork.messages import Command, Envelope, Event, Message
+from seedwork.uow import Handling
+
+log = logging.getLogger("seedwork.bus")
+
+
+class DeadLetterSink(Protocol):
+    """Where an event that a handler keeps failing on is recorded."""
+
+    def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
+        """Keep the failed event and why, for inspection and replay."""
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how patiently to retry."""
+
+    conflict_attempts: int = 10
+    event_attempts: int = 3
+    initial_wait: float = 0.005
+    max_wait: float = 0.2
+
+
+class MessageBus:
+    """Dispatches commands and events to their handlers with injected dependencies."""
+
+    def __init__(
+        self,
+        *,
+        command_handlers: Mapping[type[Command], Handler],
+        event_handlers: Mapping[type[Event], Sequence[Handler]],
+        dependencies: Dependencies,
+        dead_letters: DeadLetterSink,
+        retry: RetryPolicy = RetryPolicy(),
+        after_dispatch: Callable[[list[Envelope]], None] | None = None,
+    ) -> None:
+        self._commands: dict[type[Message], BoundHandler] = {}
+        for command_type, handler in command_handlers.items():
+            if not issubclass(command_type, Command):
+                raise ConfigurationError(f"{command_type.__name__} is not a command")
+            self._commands[command_type] = bind(handler, dependencies)
+        self._events: dict[type[Message], tuple[BoundHandler, ...]] = {}
+        for event_type, handlers in event_handlers.items():
+            if not issubclass(event_type, Event):
+                raise ConfigurationError(f"{event_type.__name__} is not an event")
+            self._events[event_type] = tuple(bind(h, dependencies) for h in handlers)
+        self._dead_letters = dead_letters
+        self._retry = retry
+        self._after_dispatch = after_dispatch
+
+    @classmethod
+    def from_pairs(
+        cls,
+        *,
+        commands: Iterable[tuple[type[Command], Handler]],
+        events: Mapping[type[Event], Sequence[Handler]],
+        **kwargs: Any,
+    ) -> MessageBus:
+        """Build from (command, handler) pairs; a second handler for one command is an error."""
+        command_handlers: dict[type[Command], Handler] = {}
+        for command_type, handler in commands:
+            if command_type in command_handlers:
+                raise ConfigurationError(f"command {command_type.__name__} has two handlers")
+            command_handlers[command_type] = handler
+        return cls(command_handlers=command_handlers, event_handlers=events, **kwargs)
+
+    def handles(self, message_type: type[Message]) -> bool:
+        """Whether a command type has a handler here."""
+        return message_type in self._commands
+
+    def handle(self, message: Message | Envelope) -> Any:
+        """Handle a message and everything that follows from it; return the command's result.
+
+        Errors of the command's handler propagate; event handler errors do not.
+        """
+        envelope = message if isinstance(message, Envelope) else Envelope(message=message)
+        queue: deque[Envelope] = deque([envelope])
+        dispatched: list[Envelope] = []
+        result = None
+        while queue:
+            current = queue.popleft()
+            if isinstance(current.message, Command):
+                outcome = self._handle_command(current, queue)
+                if current is envelope:
+                    result = outcome
+            else:
+                self._handle_event(current, queue)
+                dispatched.append(current)
+        if dispatched and self._after_dispatch is not None:
+            self._after_dispatch(dispatched)
+        return result
+
+    def dispatch_events(self, envelopes: Iterable[Envelope]) -> None:
+        """Re-dispatch already committed events (recovery); handlers de-duplicate them."""
+        for envelope in envelopes:
+            self.handle(attrs.evolve(envelope, dedupe=True))
+
+    def _handle_command(self, envelope: Envelope, queue: deque[Envelope]) -> Any:
+        try:
+            bound = self._commands[type(envelope.message)]
+        except KeyError:
+            raise ConfigurationError(f"no handler for command {envelope.name}") from None
+        try:
+            return self._invoke(bound, envelope, queue)
+        except ConcurrencyConflict:
+            pass
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.conflict_attempts - 1),
+            wait=wait_random_exponential(
+                multiplier=self._retry.initial_wait, max=self._retry.max_wait
+            ),
+            retry=retry_if_exception_type(ConcurrencyConflict),
+            reraise=True,
+            before_sleep=lambda state: log.info(
+                "retrying after conflict",
+                extra={"handler": bound.name, "attempt": state.attempt_number},
+            ),
+        )
+        return retrying(self._invoke, bound, envelope, queue)
+
+    def _handle_event(self, envelope: Envelope, queue: deque[Envelope]) -> None:
+        for bound in self._events.get(type(envelope.message), ()):
+            try:
+                self._invoke(bound, envelope, queue)
+                continue
+            except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
+                log.warning(
+                    "event handler failed, retrying",
+                    extra={
+                        "handler": bound.name,
+                        "event": envelope.name,
+                        "error": repr(first_error),
+                    },
+                )
+            retrying = Retrying(
+                stop=stop_after_attempt(
+                    max(self._retry.event_attempts, self._retry.conflict_attempts) - 1
+                ),
+                wait=wait_random_exponential(
+                    multiplier=self._retry.initial_wait, max=self._retry.max_wait
+                ),
+                retry=self._retry_event_error(),
+                reraise=True,
+            )
+            try:
+                retrying(self._invoke, bound, envelope, queue)
+            except Exception as error:  # noqa: BLE001
+                log.error(
+                    "event handler dead-lettered",
+                    extra={"handler": bound.name, "event": envelope.name, "error": repr(error)},
+                )
+                self._dead_letters.record(envelope, bound.name, error)
+
+    def _retry_event_error(self) -> Callable[[Any], bool]:
+        attempts = self._retry.event_attempts
+
+        def should_retry(state: Any) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if error is None:
+                return False
+            if isinstance(error, ConcurrencyConflict):
+                return True
+            return bool(state.attempt_number < attempts - 1)
+
+        return should_retry
+
+    def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
+        kwargs = bound.dependencies()
+        uow = kwargs.get("uow")
+        if uow is not None:
+            uow.handling = Handling(envelope=envelope, handler=bound.name)
+        try:
+            result = bound.handler(envelope.message, **kwargs)
+        except AlreadyHandled:
+            log.info(
+                "already handled",
+                extra={"handler": bound.name, "message_id": envelope.message_id},
+            )
+            return None
+        if uow is not None:
+            queue.extend(uow.collect_new_events())
+        return result

@@ -1,0 +1,155 @@
+"""Fakes for unit tests: an in-memory unit of work, repository, publisher and dead-letter sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from seedwork.errors import AlreadyHandled
+from seedwork.messages import Envelope
+from seedwork.model import AggregateRoot
+
+
+class FakeRepository:
+    """Aggregates in a dict keyed by identity; ``where`` answers simple queries."""
+
+    def __init__(self, aggregates: list[AggregateRoot] | None = None) -> None:
+        self._items: dict[Any, AggregateRoot] = {a.identity: a for a in aggregates or []}
+
+    def add(self, aggregate: AggregateRoot) -> None:
+        """Store a new aggregate."""
+        self._items[aggregate.identity] = aggregate
+
+    def get(self, identity: Any) -> Any:
+        """The aggregate with this identity, or None."""
+        return self._items.get(identity)
+
+    def where(self, predicate: Callable[[Any], bool]) -> list[Any]:
+        """Every aggregate matching a predicate, in insertion order."""
+        return [a for a in self._items.values() if predicate(a)]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class FakeInbox:
+    """Which (message id, handler) pairs were applied."""
+
+    def __init__(self) -> None:
+        self.processed: set[tuple[str, str]] = set()
+
+
+class FakeUnitOfWork:
+    """An in-memory unit of work with the real one's rules.
+
+    Repositories are given as ``name=FakeRepository``. Commits are counted; a commit
+    can be made to fail (``fail_next_commit``) to test that events are then withheld.
+    Rollback discards pending events; in-memory changes to aggregates stay (a fake's limit).
+    """
+
+    handling: Any = None
+
+    def __init__(self, inbox: FakeInbox | None = None, **repositories: FakeRepository) -> None:
+        self.repositories = repositories
+        self.inbox = inbox or FakeInbox()
+        self.commits = 0
+        self.outbox: list[Envelope] = []
+        self.fail_next_commit: BaseException | None = None
+        self._seen: set[AggregateRoot] = set()
+        self._released: list[Envelope] = []
+        self._committed = False
+
+    def __getattr__(self, name: str) -> Any:
+        repositories = self.__dict__.get("repositories", {})
+        if name in repositories:
+            from seedwork.uow import TrackingRepository
+
+            return TrackingRepository(repositories[name], self._seen)
+        raise AttributeError(name)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._seen = set()
+        self._released = []
+        self._committed = False
+        if (
+            self.handling is not None
+            and self.handling.dedupe
+            and self._inbox_key() in self.inbox.processed
+        ):
+            raise AlreadyHandled(self.handling.envelope.message_id)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._committed:
+            self.rollback()
+
+    def commit(self) -> None:
+        """Commit: keep changes, stamp events, mark the message processed."""
+        if self.fail_next_commit is not None:
+            error, self.fail_next_commit = self.fail_next_commit, None
+            raise error
+        cause = self.handling.envelope if self.handling is not None else None
+        envelopes = [
+            cause.caused(event) if cause else Envelope(message=event)
+            for aggregate in self._seen
+            for event in aggregate.collect_events()
+        ]
+        if self.handling is not None and self.handling.dedupe:
+            self.inbox.processed.add(self._inbox_key())
+        self.outbox.extend(envelopes)
+        self._released = envelopes
+        self._committed = True
+        self.commits += 1
+
+    def rollback(self) -> None:
+        """Discard the events of the aborted change."""
+        for aggregate in self._seen:
+            aggregate.collect_events()
+
+    def collect_new_events(self) -> Iterator[Envelope]:
+        """Yield committed events once."""
+        released, self._released = self._released, []
+        yield from released
+
+    def _inbox_key(self) -> tuple[str, str]:
+        assert self.handling is not None
+        return (self.handling.envelope.message_id, self.handling.handler)
+
+
+@attrs.define
+class DeadLetter:
+    """One recorded failure."""
+
+    envelope: Envelope
+    handler: str
+    error: BaseException
+
+
+class FakeDeadLetters:
+    """Collects dead letters in a list."""
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
+        """Keep the failure."""
+        self.letters.append(DeadLetter(envelope, handler, error))
+
+
+class FakePublisher:
+    """Records what would have been published, per channel."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str]] = []
+        self.fail: BaseException | None = None
+
+    def publish(self, channel: str, message: str) -> None:
+        """Record a message, or fail as configured."""
+        if self.fail is not None:
+            raise self.fail
+        self.published.append((channel, message))

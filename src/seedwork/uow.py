@@ -1,0 +1,147 @@
+"""The unit of work: one transaction per message, events released only after commit."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import attrs
+
+from seedwork.messages import Envelope
+from seedwork.model import AggregateRoot
+
+
+@attrs.frozen
+class Handling:
+    """Which message a unit of work serves, and for which handler (for the inbox and causation)."""
+
+    envelope: Envelope
+    handler: str
+
+    @property
+    def dedupe(self) -> bool:
+        """Whether this message must be applied at most once by this handler."""
+        return self.envelope.dedupe
+
+
+class UnitOfWork(Protocol):
+    """What the bus and the handlers rely on."""
+
+    handling: Handling | None
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def collect_new_events(self) -> Iterator[Envelope]: ...
+
+
+class TrackingRepository:
+    """Wraps a repository and remembers every aggregate that passes through it."""
+
+    def __init__(self, inner: Any, seen: set[AggregateRoot]) -> None:
+        self._inner = inner
+        self._seen = seen
+
+    def add(self, aggregate: AggregateRoot) -> None:
+        """Add a new aggregate (and track it)."""
+        self._inner.add(aggregate)
+        self._seen.add(aggregate)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+        if not callable(method):
+            return method
+
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            if isinstance(result, AggregateRoot):
+                self._seen.add(result)
+            elif isinstance(result, list):
+                self._seen.update(item for item in result if isinstance(item, AggregateRoot))
+            return result
+
+        return tracked
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """Common behaviour: track aggregates, stamp their events, hand them out after commit."""
+
+    handling: Handling | None = None
+
+    def __init__(self) -> None:
+        self._seen: set[AggregateRoot] = set()
+        self._released: list[Envelope] = []
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        self._seen = set()
+        self._released = []
+        self._committed = False
+        try:
+            self._begin()
+        except BaseException:
+            # __exit__ is not called when __enter__ raises: release the session here.
+            try:
+                self.rollback()
+            finally:
+                self._end()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                self.rollback()
+        finally:
+            self._end()
+
+    def track(self, repository: Any) -> TrackingRepository:
+        """Wrap a repository so the aggregates it hands out are tracked."""
+        return TrackingRepository(repository, self._seen)
+
+    def commit(self) -> None:
+        """Commit the change and the envelopes of its events in one transaction."""
+        envelopes = self._stamp()
+        self._commit(envelopes)
+        self._committed = True
+        self._released = envelopes
+
+    def collect_new_events(self) -> Iterator[Envelope]:
+        """Yield the committed events once; nothing if the commit did not happen."""
+        released, self._released = self._released, []
+        yield from released
+
+    def _stamp(self) -> list[Envelope]:
+        envelopes: list[Envelope] = []
+        cause = self.handling.envelope if self.handling is not None else None
+        for aggregate in self._seen:
+            for event in aggregate.collect_events():
+                envelopes.append(cause.caused(event) if cause else Envelope(message=event))
+        return envelopes
+
+    @abc.abstractmethod
+    def _begin(self) -> None:
+        """Start the transaction and open repositories."""
+
+    @abc.abstractmethod
+    def _commit(self, envelopes: list[Envelope]) -> None:
+        """Persist changes and envelopes atomically; raise on failure."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Discard the change."""
+
+    def _end(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release resources at the end of the block."""

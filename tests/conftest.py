@@ -1,0 +1,29 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests import services
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    with services.fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server's URL."""
+    yield from services.redis_server_url()
+
+
+@pytest.fixture
+def channel_prefix() -> str:
+    """A channel prefix of this test's own, so tests never hear each other or a running app."""
+    return f"test-{uuid.uuid4().hex[:10]}"
