@@ -1,0 +1,1 @@
+"""shop: an e-commerce order service built around an in-process message bus."""

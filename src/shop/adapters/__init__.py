@@ -1,0 +1,1 @@
+"""Adapters: persistence (SQLAlchemy), messaging and other I/O behind the service layer."""

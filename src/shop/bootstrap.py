@@ -1,0 +1,125 @@
+"""The composition root: builds the engine, unit of work, bus and serializer from settings."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from seedwork.bus import DeadLetterSink, MessageBus, RetryPolicy
+from seedwork.injection import Dependencies
+from seedwork.messages import Command, Envelope, Event, MessageRegistry
+from seedwork.serialization import Serializer
+from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
+from shop.adapters import orm
+from shop.adapters.database import create_database_engine
+from shop.adapters.failed_events import SqlFailedEvents, mark_handled
+from shop.config import Settings
+
+log = logging.getLogger("shop")
+
+
+def message_registry() -> MessageRegistry:
+    """Every command and event of the shop, by wire name."""
+    registry = MessageRegistry()
+    try:
+        from shop.domain import commands, events
+    except ImportError:  # pragma: no cover - the domain lands in its own change
+        return registry
+    return registry.add_module(commands).add_module(events)
+
+
+def default_handlers() -> tuple[
+    Mapping[type[Command], Callable[..., Any]], Mapping[type[Event], Sequence[Callable[..., Any]]]
+]:
+    """The shop's command and event handlers."""
+    try:
+        from shop.service_layer import handlers
+    except ImportError:  # pragma: no cover - the handlers land in their own change
+        return {}, {}
+    return handlers.COMMAND_HANDLERS, handlers.EVENT_HANDLERS
+
+
+@attrs.define
+class Shop:
+    """A wired application: what entrypoints need, and ``close()`` to release it."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    serializer: Serializer
+    bus: MessageBus
+    uow_factory: Callable[[], SqlAlchemyUnitOfWork]
+    redis: Redis | None = None
+
+    def close(self) -> None:
+        """Dispose of the connection pools."""
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    command_handlers: Mapping[type[Command], Callable[..., Any]] | None = None,
+    event_handlers: Mapping[type[Event], Sequence[Callable[..., Any]]] | None = None,
+    dependencies: Mapping[str, Any] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    retry: RetryPolicy | None = None,
+) -> Shop:
+    """Wire the application. Nothing connects until the first message is handled."""
+    settings = settings or Settings.from_env()
+    engine = engine or create_database_engine(settings.database_url)
+    orm.start_mappers()
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    serializer = Serializer(message_registry())
+    uow_factory = functools.partial(
+        SqlAlchemyUnitOfWork,
+        session_factory,
+        orm.seedwork_tables,
+        serializer,
+        orm.repository_factories(),
+    )
+    default_commands, default_events = default_handlers()
+    bus = MessageBus(
+        command_handlers=default_commands if command_handlers is None else command_handlers,
+        event_handlers=default_events if event_handlers is None else event_handlers,
+        dependencies=Dependencies(values=dict(dependencies or {}), factories={"uow": uow_factory}),
+        dead_letters=dead_letters
+        or SqlFailedEvents(engine, orm.seedwork_tables.failed_events, serializer),
+        retry=retry or RetryPolicy(),
+        after_dispatch=functools.partial(mark_handled, engine, orm.seedwork_tables.outbox),
+    )
+    return Shop(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        serializer=serializer,
+        bus=bus,
+        uow_factory=uow_factory,
+        redis=redis_client(settings.redis_url) if settings.redis_url else None,
+    )
+
+
+def redis_client(url: str) -> Redis:
+    """A Redis client for the URL; it connects on first use, with short timeouts."""
+    return Redis.from_url(
+        url,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=15,
+        retry_on_timeout=False,
+    )
+
+
+def handled_envelopes(shop: Shop, envelopes: list[Envelope]) -> None:
+    """Mark events as handled in-process (exposed for the recovery sweep)."""
+    mark_handled(shop.engine, orm.seedwork_tables.outbox, envelopes)

@@ -1,0 +1,74 @@
+"""The ``shop`` command line (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from shop.config import Settings
+from shop.errors import ConfigurationInvalid
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0: any free port), got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="shop", description="shop: e-commerce order management")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="all-in-one: migrations, API, consumer and relay")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=_port, default=8000)
+    api = commands.add_parser("api", help="serve the HTTP API under gunicorn")
+    api.add_argument("--host", default="0.0.0.0")
+    api.add_argument("--port", type=_port, default=8000)
+    api.add_argument("--workers", type=int, default=2)
+    commands.add_parser("consumer", help="consume commands from Redis")
+    commands.add_parser("relay", help="relay the outbox to Redis")
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply every migration")
+    dead = commands.add_parser("dead-letters", help="messages that could not be processed")
+    dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
+    dead_list = dead_commands.add_parser("list", help="list dead letters")
+    dead_list.add_argument("--limit", type=int, default=50)
+    replay = dead_commands.add_parser("replay", help="re-drive one dead letter")
+    replay.add_argument("id")
+    outbox = commands.add_parser("outbox", help="the outbox of events")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    outbox_commands.add_parser("status", help="pending, failed and oldest pending age")
+    views = commands.add_parser("views", help="read models")
+    views_commands = views.add_subparsers(dest="views_command", required=True, metavar="ACTION")
+    views_commands.add_parser("rebuild", help="rebuild the read models from the event log")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the shop command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigurationInvalid as error:
+        print(f"shop: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=settings.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    from shop.entrypoints import commands
+
+    return commands.dispatch(args, settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

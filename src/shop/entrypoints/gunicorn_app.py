@@ -1,0 +1,43 @@
+"""Serving the API with gunicorn, configured from code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from shop.config import Settings
+
+
+class ShopApplication(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application that builds the Flask app in each worker."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from shop.entrypoints.app import create_app
+
+        return create_app(self._settings)
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
+    """Run gunicorn in the foreground until stopped."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "loglevel": settings.log_level.lower(),
+    }
+    ShopApplication(settings, options).run()
+    return 0
