@@ -1,0 +1,174 @@
+"""Commands: what users and other systems ask the shop to do, in imperative mood.
+
+Simple field rules (quantities, lengths) are checked on construction, so invalid input
+fails early with an ``InvalidValue`` (a ``ValueError``) naming the field. Rules that need
+a value object (sku format, email, country, tier) are checked by the domain.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import attrs
+
+from seedwork.messages import Command
+from shop.domain.errors import InvalidValue
+from shop.domain.money import Money
+
+
+def _text(longest: int) -> Any:
+    """A validator: a non-blank string of at most ``longest`` characters."""
+
+    def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+        if not isinstance(value, str) or not value.strip() or len(value) > longest:
+            raise InvalidValue(
+                attribute.name, f"The {attribute.name} has 1 to {longest} characters, not blank."
+            )
+
+    return check
+
+
+def _count(minimum: int) -> Any:
+    """A validator: a whole number (not a bool) of at least ``minimum``."""
+
+    def check(_: Any, attribute: attrs.Attribute[int], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InvalidValue(
+                attribute.name, f"The {attribute.name} is a whole number >= {minimum}."
+            )
+
+    return check
+
+
+def _money(_: Any, attribute: attrs.Attribute[Money], value: Money) -> None:
+    if not isinstance(value, Money):
+        raise InvalidValue(attribute.name, f"The {attribute.name} is an amount of money.")
+
+
+_ID = _text(100)
+_SKU = _text(32)
+_REFERENCE = _text(100)
+_QUANTITY = _count(1)
+
+
+@attrs.frozen(kw_only=True)
+class AddProduct(Command):
+    """Add a product to the catalog."""
+
+    sku: str = attrs.field(validator=_SKU)
+    name: str = attrs.field(validator=_text(200))
+    price: Money = attrs.field(validator=_money)
+
+
+@attrs.frozen(kw_only=True)
+class ChangeProductPrice(Command):
+    """Set a product's catalog price."""
+
+    sku: str = attrs.field(validator=_SKU)
+    price: Money = attrs.field(validator=_money)
+
+
+@attrs.frozen(kw_only=True)
+class DiscontinueProduct(Command):
+    """Stop selling a product."""
+
+    sku: str = attrs.field(validator=_SKU)
+
+
+@attrs.frozen(kw_only=True)
+class AddBatch(Command):
+    """Add a batch of a sku: in the warehouse (eta None) or arriving on ``eta``."""
+
+    reference: str = attrs.field(validator=_REFERENCE)
+    sku: str = attrs.field(validator=_SKU)
+    quantity: int = attrs.field(validator=_count(0))
+    eta: date | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(date))
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ChangeBatchQuantity(Command):
+    """Set a batch's purchased quantity (zero or more)."""
+
+    reference: str = attrs.field(validator=_REFERENCE)
+    quantity: int = attrs.field(validator=_count(0))
+
+
+@attrs.frozen(kw_only=True)
+class RegisterCustomer(Command):
+    """Register a customer."""
+
+    customer_id: str = attrs.field(validator=_ID)
+    name: str = attrs.field(validator=_text(200))
+    email: str = attrs.field(validator=_text(254))
+    tier: str = attrs.field(default="bronze", validator=_text(20))
+
+
+@attrs.frozen(kw_only=True)
+class CreateOrder(Command):
+    """Start a draft order for a customer."""
+
+    order_id: str = attrs.field(validator=_ID)
+    customer_id: str = attrs.field(validator=_ID)
+
+
+@attrs.frozen(kw_only=True)
+class AddOrderLine(Command):
+    """Add units of a sku to a draft order, at the catalog price."""
+
+    order_id: str = attrs.field(validator=_ID)
+    sku: str = attrs.field(validator=_SKU)
+    quantity: int = attrs.field(validator=_QUANTITY)
+
+
+@attrs.frozen(kw_only=True)
+class RemoveOrderLine(Command):
+    """Remove a sku's line from a draft order."""
+
+    order_id: str = attrs.field(validator=_ID)
+    sku: str = attrs.field(validator=_SKU)
+
+
+@attrs.frozen(kw_only=True)
+class SetShippingAddress(Command):
+    """Set where a draft order ships to."""
+
+    order_id: str = attrs.field(validator=_ID)
+    street: str = attrs.field(validator=_text(200))
+    city: str = attrs.field(validator=_text(200))
+    postcode: str = attrs.field(validator=_text(200))
+    country: str = attrs.field(validator=_text(2))
+
+
+@attrs.frozen(kw_only=True)
+class PlaceOrder(Command):
+    """Place a draft order."""
+
+    order_id: str = attrs.field(validator=_ID)
+
+
+@attrs.frozen(kw_only=True)
+class CancelOrder(Command):
+    """Cancel an order that has not shipped."""
+
+    order_id: str = attrs.field(validator=_ID)
+    reason: str = attrs.field(validator=_text(500))
+
+
+@attrs.frozen(kw_only=True)
+class ShipOrder(Command):
+    """Ship a confirmed order."""
+
+    order_id: str = attrs.field(validator=_ID)
+    tracking_number: str = attrs.field(validator=_text(100))
+
+
+@attrs.frozen(kw_only=True)
+class Allocate(Command):
+    """Give a placed order's line stock from a batch (internal)."""
+
+    order_id: str = attrs.field(validator=_ID)
+    sku: str = attrs.field(validator=_SKU)
+    quantity: int = attrs.field(validator=_QUANTITY)

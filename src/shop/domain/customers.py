@@ -1,0 +1,116 @@
+"""Customers: who buys, how to reach them, and the loyalty tier that earns them a discount."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any, ClassVar
+
+import attrs
+
+from seedwork.model import AggregateRoot
+from shop.domain import events
+from shop.domain.errors import InvalidValue
+
+NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+class Tier(enum.StrEnum):
+    """A customer's loyalty tier; higher tiers earn a larger discount."""
+
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+
+    @classmethod
+    def parse(cls, value: str) -> Tier:
+        """The tier named ``value``, else ``InvalidValue`` on field ``tier``."""
+        try:
+            return cls(value)
+        except ValueError:
+            names = ", ".join(tier.value for tier in cls)
+            raise InvalidValue("tier", f"A tier is one of {names}; got {value!r}.") from None
+
+
+def _is_a_normalized_address(_: Any, __: Any, value: str) -> None:
+    if not isinstance(value, str) or not _is_valid_email(value):
+        raise InvalidValue("email", f"{value!r} is not a valid email address.")
+
+
+def _is_valid_email(text: str) -> bool:
+    if len(text) > EMAIL_MAX_LENGTH or text.count("@") != 1:
+        return False
+    local, domain = text.split("@")
+    if not _LOCAL_PART.fullmatch(local) or local.startswith(".") or local.endswith("."):
+        return False
+    if ".." in local or domain != domain.lower():
+        return False
+    labels = domain.split(".")
+    top_level = labels[-1]
+    return (
+        len(labels) >= 2
+        and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+        and top_level.isalpha()
+        and len(top_level) >= 2
+    )
+
+
+@attrs.frozen
+class Email:
+    """An email address with a lower-case domain; the local part keeps its case."""
+
+    value: str = attrs.field(validator=_is_a_normalized_address)
+
+    @classmethod
+    def parse(cls, text: object) -> Email:
+        """The email in ``text``, trimmed and with its domain lower-cased."""
+        if not isinstance(text, str):
+            raise InvalidValue("email", f"{text!r} is not a valid email address.")
+        local, at, domain = text.strip().rpartition("@")
+        return cls(f"{local}{at}{domain.lower()}" if at else text.strip())
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def check_name(name: object) -> str:
+    """``name`` when it has 1 to 200 characters and is not blank."""
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH:
+        raise InvalidValue("name", f"A name has 1 to {NAME_MAX_LENGTH} characters, not blank.")
+    return name
+
+
+@attrs.define(slots=False, eq=False)
+class Customer(AggregateRoot):
+    """Someone who buys from the shop."""
+
+    identity_field: ClassVar[str] = "customer_id"
+
+    customer_id: str
+    name: str
+    email: Email
+    tier: Tier = Tier.BRONZE
+    version: int = 0
+
+    @classmethod
+    def register(
+        cls, customer_id: str, name: str, email: str | Email, tier: str | Tier = Tier.BRONZE
+    ) -> Customer:
+        """A newly registered customer."""
+        address = email if isinstance(email, Email) else Email.parse(email)
+        customer = cls(
+            customer_id=customer_id, name=check_name(name), email=address, tier=Tier.parse(tier)
+        )
+        customer.record(
+            events.CustomerRegistered(
+                customer_id=customer_id,
+                name=customer.name,
+                email=address.value,
+                tier=customer.tier.value,
+            )
+        )
+        return customer

@@ -1,0 +1,232 @@
+"""Events: facts the shop's aggregates record, in past tense.
+
+Every field is a plain, hashable value (str, int, date, Money, attrs frozen views, tuples)
+so that cattrs can serialize them for the outbox and Redis. ``OrderRevised`` and
+``StockRevised`` are snapshots recorded last after every change; they feed the read models.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from seedwork.messages import Event
+from shop.domain.money import Money
+
+# --- catalog -----------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ProductAdded(Event):
+    """A product joined the catalog."""
+
+    sku: str
+    name: str
+    price: Money
+
+
+@attrs.frozen(kw_only=True)
+class ProductPriceChanged(Event):
+    """A product's catalog price changed; existing order lines keep their price."""
+
+    sku: str
+    price: Money
+
+
+@attrs.frozen(kw_only=True)
+class ProductDiscontinued(Event):
+    """A product can no longer be ordered."""
+
+    sku: str
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CustomerRegistered(Event):
+    """A customer registered."""
+
+    customer_id: str
+    name: str
+    email: str
+    tier: str
+
+
+# --- inventory ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class BatchAdded(Event):
+    """A batch of a sku arrived in the warehouse (eta None) or was announced."""
+
+    reference: str
+    sku: str
+    quantity: int
+    eta: date | None
+
+
+@attrs.frozen(kw_only=True)
+class BatchQuantityChanged(Event):
+    """A batch's purchased quantity changed."""
+
+    reference: str
+    sku: str
+    quantity: int
+
+
+@attrs.frozen(kw_only=True)
+class LineAllocated(Event):
+    """An order line was given stock from a batch."""
+
+    order_id: str
+    sku: str
+    quantity: int
+    batch_reference: str
+
+
+@attrs.frozen(kw_only=True)
+class LineDeallocated(Event):
+    """An order line gave its stock back to a batch."""
+
+    order_id: str
+    sku: str
+    quantity: int
+    batch_reference: str
+
+
+@attrs.frozen(kw_only=True)
+class OutOfStock(Event):
+    """No batch of the sku can take the whole order line now."""
+
+    order_id: str
+    sku: str
+
+
+@attrs.frozen
+class BatchView:
+    """A batch as the read models show it."""
+
+    reference: str
+    eta: date | None
+    quantity: int
+    allocated: int
+    available: int
+
+
+@attrs.frozen(kw_only=True)
+class StockRevised(Event):
+    """Snapshot of every batch of a sku after a change."""
+
+    sku: str
+    batches: tuple[BatchView, ...]
+
+
+# --- ordering ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class PlacedLine:
+    """A line of a placed order, as other systems need it."""
+
+    sku: str
+    quantity: int
+    unit_price: Money
+
+
+@attrs.frozen
+class AllocatedLine:
+    """A line holding stock from a batch."""
+
+    sku: str
+    quantity: int
+    batch_reference: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderCreated(Event):
+    """A customer started a draft order."""
+
+    order_id: str
+    customer_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderPlaced(Event):
+    """A customer placed an order; its lines now wait for allocation."""
+
+    order_id: str
+    customer_id: str
+    lines: tuple[PlacedLine, ...]
+    total: Money
+
+
+@attrs.frozen(kw_only=True)
+class OrderConfirmed(Event):
+    """Every line of the order has stock."""
+
+    order_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderBackordered(Event):
+    """Some line of the order waits for stock."""
+
+    order_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(Event):
+    """The order was cancelled; ``released`` lists the lines that held stock."""
+
+    order_id: str
+    reason: str
+    released: tuple[AllocatedLine, ...]
+
+
+@attrs.frozen(kw_only=True)
+class OrderShipped(Event):
+    """The order left the warehouse."""
+
+    order_id: str
+    tracking_number: str
+
+
+@attrs.frozen
+class OrderLineView:
+    """An order line as the read models show it."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+    batch_reference: str | None
+
+
+@attrs.frozen
+class AddressView:
+    """A shipping address as the read models show it."""
+
+    street: str
+    city: str
+    postcode: str
+    country: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRevised(Event):
+    """Snapshot of the whole order after a change."""
+
+    order_id: str
+    customer_id: str
+    status: str
+    lines: tuple[OrderLineView, ...]
+    shipping_address: AddressView | None
+    subtotal: Money
+    discount: Money
+    shipping_cost: Money
+    total: Money
+    tracking_number: str | None = None
+    cancel_reason: str | None = None

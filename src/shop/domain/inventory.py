@@ -1,0 +1,219 @@
+"""Inventory: the batches of one sku and the allocation of order lines to them.
+
+Which line holds which batch is recorded on the order line (``OrderLine.batch_reference``);
+a batch only counts the units allocated to it, so allocating never loads past allocations.
+The service layer changes the counter and the order line in the same unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import ClassVar
+
+import attrs
+
+from seedwork.model import AggregateRoot, Entity
+from shop.domain import events
+from shop.domain.errors import (
+    AllocationMissing,
+    BatchNotFound,
+    BatchQuantityTooLow,
+    DuplicateBatch,
+    InvalidValue,
+)
+from shop.domain.money import check_quantity
+
+REFERENCE_MAX_LENGTH = 100
+
+
+def check_reference(reference: object) -> str:
+    """``reference`` when it has 1 to 100 characters and no spaces around it."""
+    if (
+        not isinstance(reference, str)
+        or not reference
+        or reference != reference.strip()
+        or len(reference) > REFERENCE_MAX_LENGTH
+    ):
+        raise InvalidValue(
+            "reference", f"A batch reference has 1 to {REFERENCE_MAX_LENGTH} characters."
+        )
+    return reference
+
+
+def check_stock_quantity(quantity: object) -> int:
+    """``quantity`` when it is a whole number of units, zero or more."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise InvalidValue(
+            "quantity", f"A batch quantity is a whole number >= 0, not {quantity!r}."
+        )
+    return quantity
+
+
+@attrs.define(slots=False, eq=False)
+class Batch(Entity):
+    """Units of one sku bought together: in the warehouse (eta None) or arriving on ``eta``."""
+
+    identity_field: ClassVar[str] = "reference"
+
+    reference: str
+    sku: str
+    quantity: int
+    eta: date | None = None
+    allocated: int = 0
+
+    @property
+    def available(self) -> int:
+        """Units not yet allocated to any order line."""
+        return self.quantity - self.allocated
+
+    def can_take(self, quantity: int) -> bool:
+        """Whether a whole line of ``quantity`` fits in this batch."""
+        return self.available >= quantity
+
+    @property
+    def preference(self) -> tuple[bool, date, str]:
+        """Sort key: warehouse stock first, then the earliest eta, then the reference."""
+        return (self.eta is not None, self.eta or date.min, self.reference)
+
+    def view(self) -> events.BatchView:
+        """This batch as the read models show it."""
+        return events.BatchView(
+            reference=self.reference,
+            eta=self.eta,
+            quantity=self.quantity,
+            allocated=self.allocated,
+            available=self.available,
+        )
+
+
+@attrs.define(slots=False, eq=False)
+class Stock(AggregateRoot):
+    """Every batch of one sku; keeps ``0 <= allocated <= quantity`` for each batch."""
+
+    identity_field: ClassVar[str] = "sku"
+
+    sku: str
+    batches: list[Batch] = attrs.Factory(list)
+    version: int = 0
+
+    @property
+    def available(self) -> int:
+        """Units of the sku not yet allocated, over all batches."""
+        return sum(batch.available for batch in self.batches)
+
+    def batch(self, reference: str) -> Batch:
+        """The batch with ``reference``; ``BatchNotFound`` when this stock has none."""
+        for batch in self.batches:
+            if batch.reference == reference:
+                return batch
+        raise BatchNotFound(reference)
+
+    def has_batch(self, reference: str) -> bool:
+        """Whether this stock holds a batch with ``reference``."""
+        return any(batch.reference == reference for batch in self.batches)
+
+    def add_batch(self, reference: str, quantity: int, eta: date | None = None) -> None:
+        """Add a batch; its reference must be new."""
+        check_reference(reference)
+        check_stock_quantity(quantity)
+        if self.has_batch(reference):
+            raise DuplicateBatch(reference)
+        self.batches.append(Batch(reference=reference, sku=self.sku, quantity=quantity, eta=eta))
+        self.record(
+            events.BatchAdded(reference=reference, sku=self.sku, quantity=quantity, eta=eta)
+        )
+        self._revised()
+
+    def can_allocate(self, quantity: int) -> bool:
+        """Whether some batch can take a whole line of ``quantity`` now."""
+        return any(batch.can_take(quantity) for batch in self.batches)
+
+    def allocate(self, order_id: str, sku: str, quantity: int) -> str | None:
+        """Give a whole line one batch, preferring warehouse stock then the earliest eta.
+
+        Returns the batch reference, or None (recording ``OutOfStock``) when no batch fits.
+        """
+        self._same_sku(sku)
+        check_quantity(quantity)
+        candidates = [batch for batch in self.batches if batch.can_take(quantity)]
+        if not candidates:
+            self.record(events.OutOfStock(order_id=order_id, sku=self.sku))
+            return None
+        batch = min(candidates, key=lambda candidate: candidate.preference)
+        batch.allocated += quantity
+        self.record(
+            events.LineAllocated(
+                order_id=order_id, sku=self.sku, quantity=quantity, batch_reference=batch.reference
+            )
+        )
+        self._revised()
+        return batch.reference
+
+    def deallocate(self, order_id: str, sku: str, quantity: int, batch_reference: str) -> None:
+        """Give a line's units back to its batch."""
+        self._same_sku(sku)
+        check_quantity(quantity)
+        batch = self.batch(batch_reference)
+        if quantity > batch.allocated:
+            raise AllocationMissing(batch_reference, quantity, batch.allocated)
+        batch.allocated -= quantity
+        self.record(
+            events.LineDeallocated(
+                order_id=order_id, sku=self.sku, quantity=quantity, batch_reference=batch_reference
+            )
+        )
+        self._revised()
+
+    def change_batch_quantity(
+        self,
+        reference: str,
+        quantity: int,
+        allocations_newest_first: Iterable[tuple[str, int]] = (),
+    ) -> list[tuple[str, int]]:
+        """Set a batch's quantity, deallocating the newest lines until the allocations fit.
+
+        ``allocations_newest_first`` lists the (order_id, quantity) of the lines that may give
+        their units back; returns the ones that did.
+        """
+        check_stock_quantity(quantity)
+        batch = self.batch(reference)
+        if quantity == batch.quantity:
+            return []
+        released: list[tuple[str, int]] = []
+        allocated = batch.allocated
+        for order_id, line_quantity in allocations_newest_first:
+            if allocated <= quantity:
+                break
+            released.append((order_id, line_quantity))
+            allocated -= line_quantity
+        if allocated < 0:
+            raise AllocationMissing(reference, batch.allocated - allocated, batch.allocated)
+        if allocated > quantity:
+            raise BatchQuantityTooLow(reference, quantity, allocated)
+        batch.quantity = quantity
+        batch.allocated = allocated
+        for order_id, line_quantity in released:
+            self.record(
+                events.LineDeallocated(
+                    order_id=order_id,
+                    sku=self.sku,
+                    quantity=line_quantity,
+                    batch_reference=reference,
+                )
+            )
+        self.record(
+            events.BatchQuantityChanged(reference=reference, sku=self.sku, quantity=quantity)
+        )
+        self._revised()
+        return released
+
+    def _same_sku(self, sku: str) -> None:
+        if sku != self.sku:
+            raise InvalidValue("sku", f"This stock holds {self.sku!r}, not {sku!r}.")
+
+    def _revised(self) -> None:
+        batches = sorted(self.batches, key=lambda batch: batch.preference)
+        self.record(
+            events.StockRevised(sku=self.sku, batches=tuple(batch.view() for batch in batches))
+        )

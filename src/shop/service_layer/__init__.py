@@ -1,0 +1,1 @@
+"""Use cases: plain-function handlers of the shop's commands and events."""

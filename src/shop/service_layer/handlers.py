@@ -1,0 +1,41 @@
+"""The handler registry: one handler per command, the reactions to each event.
+
+Allocation reactions change the stock and the order line together (see
+``shop.service_layer.inventory``), so ``LineAllocated`` and ``OutOfStock`` need no
+handler here: the order already reflects them when they are published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from seedwork.messages import Command, Event
+from shop.domain import commands, events
+from shop.service_layer import catalog, customers, inventory, ordering
+
+COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
+    commands.AddProduct: catalog.add_product,
+    commands.ChangeProductPrice: catalog.change_product_price,
+    commands.DiscontinueProduct: catalog.discontinue_product,
+    commands.RegisterCustomer: customers.register_customer,
+    commands.CreateOrder: ordering.create_order,
+    commands.AddOrderLine: ordering.add_order_line,
+    commands.RemoveOrderLine: ordering.remove_order_line,
+    commands.SetShippingAddress: ordering.set_shipping_address,
+    commands.PlaceOrder: ordering.place_order,
+    commands.CancelOrder: ordering.cancel_order,
+    commands.ShipOrder: ordering.ship_order,
+    commands.AddBatch: inventory.add_batch,
+    commands.ChangeBatchQuantity: inventory.change_batch_quantity,
+    commands.Allocate: inventory.allocate,
+}
+
+EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {
+    events.OrderPlaced: [inventory.allocate_placed_order],
+    events.BatchAdded: [inventory.allocate_waiting_lines],
+    events.BatchQuantityChanged: [inventory.allocate_waiting_lines],
+    events.OrderCancelled: [inventory.release_cancelled_order],
+    # The line that gave stock back looks for more first; then freed units go to waiting lines.
+    events.LineDeallocated: [inventory.reallocate_line, inventory.allocate_waiting_lines],
+}

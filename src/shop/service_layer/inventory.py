@@ -1,0 +1,120 @@
+"""Inventory use cases: batches, and allocating order lines to them.
+
+A batch's ``allocated`` counter and the order line's ``batch_reference`` always change in
+the same unit of work, so they cannot drift apart: the stock never counts a line that
+does not hold it, and a line never holds stock the batch does not count.
+"""
+
+from __future__ import annotations
+
+from shop.domain import commands, events
+from shop.domain.errors import BatchNotFound, DuplicateBatch, UnknownSku
+from shop.domain.inventory import Stock
+from shop.domain.ordering import Order
+from shop.service_layer.ordering import load_order
+from shop.service_layer.unit_of_work import ShopUnitOfWork
+
+
+def add_batch(command: commands.AddBatch, uow: ShopUnitOfWork) -> None:
+    """Add a batch of a catalog sku; its reference must be new across every sku."""
+    with uow:
+        if uow.products.get(command.sku) is None:
+            raise UnknownSku(command.sku)
+        if uow.stocks.get_by_batch(command.reference) is not None:
+            raise DuplicateBatch(command.reference)
+        stock_of(uow, command.sku).add_batch(command.reference, command.quantity, command.eta)
+        uow.commit()
+
+
+def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOfWork) -> None:
+    """Set a batch's quantity; lines that no longer fit give their stock back, newest first."""
+    with uow:
+        stock = uow.stocks.get_by_batch(command.reference)
+        if stock is None:
+            raise BatchNotFound(command.reference)
+        allocations = uow.orders.allocated_to(command.reference)
+        released = stock.change_batch_quantity(command.reference, command.quantity, allocations)
+        for order_id, _ in released:
+            load_order(uow, order_id).line_deallocated(stock.sku, command.reference)
+        uow.commit()
+
+
+def allocate(command: commands.Allocate, uow: ShopUnitOfWork) -> None:
+    """Give one waiting line of a placed order stock, if any batch can take it whole."""
+    with uow:
+        order = load_order(uow, command.order_id)
+        if order.awaits_stock(command.sku):
+            allocate_line(uow, order, command.sku)
+        uow.commit()
+
+
+def allocate_placed_order(event: events.OrderPlaced, uow: ShopUnitOfWork) -> None:
+    """A placed order's lines take stock; the order is confirmed or backordered."""
+    with uow:
+        order = load_order(uow, event.order_id)
+        for line in event.lines:
+            if order.awaits_stock(line.sku):
+                allocate_line(uow, order, line.sku)
+        uow.commit()
+
+
+def allocate_waiting_lines(
+    event: events.BatchAdded | events.BatchQuantityChanged | events.LineDeallocated,
+    uow: ShopUnitOfWork,
+) -> None:
+    """New or freed stock goes to backordered lines of the sku, oldest order first."""
+    with uow:
+        stock = uow.stocks.get(event.sku)
+        if stock is not None:
+            for order_id, quantity in uow.orders.waiting_for(event.sku):
+                if not stock.can_allocate(quantity):
+                    continue
+                order = uow.orders.get(order_id)
+                if order is not None and order.awaits_stock(event.sku):
+                    allocate_line(uow, order, event.sku)
+        uow.commit()
+
+
+def release_cancelled_order(event: events.OrderCancelled, uow: ShopUnitOfWork) -> None:
+    """A cancelled order's lines give their stock back."""
+    with uow:
+        order = load_order(uow, event.order_id)
+        for line in order.allocated_lines():
+            reference = line.batch_reference
+            assert reference is not None  # allocated_lines() hold a batch
+            stock = uow.stocks.get(line.sku)
+            if stock is None:
+                raise BatchNotFound(reference)
+            stock.deallocate(order.order_id, line.sku, line.quantity, reference)
+            order.line_deallocated(line.sku, reference)
+        uow.commit()
+
+
+def reallocate_line(event: events.LineDeallocated, uow: ShopUnitOfWork) -> None:
+    """A line that gave its stock back takes stock elsewhere while its order still wants it."""
+    with uow:
+        order = uow.orders.get(event.order_id)
+        if order is not None:
+            order.line_deallocated(event.sku, event.batch_reference)
+            if order.awaits_stock(event.sku):
+                allocate_line(uow, order, event.sku)
+        uow.commit()
+
+
+def allocate_line(uow: ShopUnitOfWork, order: Order, sku: str) -> None:
+    """Allocate the order's ``sku`` line and record the outcome on the order, together."""
+    stock = stock_of(uow, sku)
+    reference = stock.allocate(order.order_id, sku, order.line(sku).quantity)
+    if reference is None:
+        order.line_out_of_stock(sku)
+    else:
+        order.line_allocated(sku, reference)
+
+
+def stock_of(uow: ShopUnitOfWork, sku: str) -> Stock:
+    """The stock of ``sku``, created empty when the sku never had one."""
+    stock = uow.stocks.get(sku)
+    if stock is None:
+        stock = Stock(sku=sku)
+        uow.stocks.add(stock)
+    return stock

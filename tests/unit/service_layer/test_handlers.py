@@ -1,0 +1,353 @@
+"""Shop stories through the real message bus, with in-memory fakes from ``seedwork.testing``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seedwork.bus import MessageBus, RetryPolicy
+from seedwork.injection import Dependencies
+from seedwork.messages import Message
+from seedwork.testing import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
+from shop.domain import commands as c
+from shop.domain import errors
+from shop.domain.inventory import Stock
+from shop.domain.money import Money
+from shop.domain.ordering import Order, OrderStatus
+from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+
+FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, max_wait=0.001)
+NEXT_WEEK = date(2026, 12, 8)
+
+
+class FakeOrders(FakeRepository):
+    """Orders in creation order, answering the allocation queries."""
+
+    def waiting_for(self, sku: str) -> list[tuple[str, int]]:
+        return [
+            (order.order_id, line.quantity)
+            for order in self
+            if order.status == OrderStatus.BACKORDERED
+            for line in order.lines
+            if line.sku == sku and not line.allocated
+        ]
+
+    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
+        # The fake takes the newest order as the newest allocation.
+        return [
+            (order.order_id, line.quantity)
+            for order in reversed(list(self))
+            if order.status != OrderStatus.SHIPPED
+            for line in order.lines
+            if line.batch_reference == batch_reference
+        ]
+
+
+class FakeStocks(FakeRepository):
+    """Stocks by sku, also found by batch reference."""
+
+    def get_by_batch(self, reference: str) -> Stock | None:
+        return next((stock for stock in self if stock.has_batch(reference)), None)
+
+
+class Shop:
+    """A bus wired to fakes."""
+
+    def __init__(self) -> None:
+        self.products = FakeRepository()
+        self.customers = FakeRepository()
+        self.orders = FakeOrders()
+        self.stocks = FakeStocks()
+        self.dead_letters = FakeDeadLetters()
+        inbox = FakeInbox()
+        self.bus = MessageBus(
+            command_handlers=COMMAND_HANDLERS,
+            event_handlers=EVENT_HANDLERS,
+            dependencies=Dependencies(factories={"uow": self._uow(inbox)}),
+            dead_letters=self.dead_letters,
+            retry=FAST,
+        )
+
+    def _uow(self, inbox: FakeInbox) -> Any:
+        def build() -> FakeUnitOfWork:
+            return FakeUnitOfWork(
+                inbox,
+                products=self.products,
+                customers=self.customers,
+                orders=self.orders,
+                stocks=self.stocks,
+            )
+
+        return build
+
+    def __call__(self, *messages: Message) -> None:
+        for message in messages:
+            self.bus.handle(message)
+        assert self.dead_letters.letters == []
+
+    def order(self, order_id: str = "o-1") -> Order:
+        order: Order = self.orders.get(order_id)
+        return order
+
+    def batch(self, reference: str) -> tuple[int, int]:
+        stock = self.stocks.get_by_batch(reference)
+        assert stock is not None
+        batch = stock.batch(reference)
+        return batch.quantity, batch.allocated
+
+
+def eur(amount: int) -> Money:
+    return Money.of(amount, "EUR")
+
+
+@pytest.fixture
+def shop() -> Shop:
+    shop = Shop()
+    shop(
+        c.AddProduct(sku="LAMP", name="Lamp", price=eur(2_000)),
+        c.AddProduct(sku="DESK", name="Desk", price=eur(15_000)),
+        c.RegisterCustomer(customer_id="c-1", name="Ada", email="ada@example.com", tier="gold"),
+    )
+    return shop
+
+
+def ordered(shop: Shop, order_id: str, *lines: tuple[str, int], place: bool = True) -> None:
+    shop(c.CreateOrder(order_id=order_id, customer_id="c-1"))
+    for sku, quantity in lines:
+        shop(c.AddOrderLine(order_id=order_id, sku=sku, quantity=quantity))
+    shop(
+        c.SetShippingAddress(
+            order_id=order_id, street="1 Main St", city="Berlin", postcode="10115", country="DE"
+        )
+    )
+    if place:
+        shop(c.PlaceOrder(order_id=order_id))
+
+
+def test_a_sku_is_added_to_the_catalog_once(shop: Shop) -> None:
+    with pytest.raises(errors.DuplicateSku):
+        shop(c.AddProduct(sku="LAMP", name="Lamp", price=eur(1)))
+
+
+def test_repricing_an_unknown_product_is_product_not_found(shop: Shop) -> None:
+    with pytest.raises(errors.ProductNotFound):
+        shop(c.ChangeProductPrice(sku="SOFA", price=eur(1)))
+
+
+def test_an_order_needs_a_registered_customer(shop: Shop) -> None:
+    with pytest.raises(errors.UnknownCustomer) as raised:
+        shop(c.CreateOrder(order_id="o-1", customer_id="nobody"))
+    assert raised.value.field == "customer_id"
+
+
+def test_a_line_takes_the_catalog_price_and_the_customers_tier(shop: Shop) -> None:
+    ordered(shop, "o-1", ("LAMP", 2), place=False)
+    shop(c.ChangeProductPrice(sku="LAMP", price=eur(9_999)))
+    order = shop.order()
+    assert order.line("LAMP").unit_price == eur(2_000)
+    assert order.discount == eur(200)  # gold: 5 % of 40.00
+    assert order.total == eur(4_000 - 200 + 599)
+
+
+def test_an_unknown_sku_cannot_be_ordered(shop: Shop) -> None:
+    ordered(shop, "o-1", place=False)
+    with pytest.raises(errors.UnknownSku) as raised:
+        shop(c.AddOrderLine(order_id="o-1", sku="SOFA", quantity=1))
+    assert raised.value.field == "sku"
+
+
+def test_a_discontinued_product_cannot_be_ordered(shop: Shop) -> None:
+    ordered(shop, "o-1", place=False)
+    shop(c.DiscontinueProduct(sku="LAMP"))
+    with pytest.raises(errors.ProductDiscontinued):
+        shop(c.AddOrderLine(order_id="o-1", sku="LAMP", quantity=1))
+
+
+def test_a_batch_needs_a_catalog_sku(shop: Shop) -> None:
+    with pytest.raises(errors.UnknownSku):
+        shop(c.AddBatch(reference="b1", sku="SOFA", quantity=5))
+
+
+def test_a_batch_reference_is_unique_across_skus(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=5))
+    with pytest.raises(errors.DuplicateBatch):
+        shop(c.AddBatch(reference="b1", sku="DESK", quantity=5))
+
+
+def test_changing_an_unknown_batch_is_batch_not_found(shop: Shop) -> None:
+    with pytest.raises(errors.BatchNotFound):
+        shop(c.ChangeBatchQuantity(reference="b9", quantity=1))
+
+
+def test_a_placed_order_with_stock_is_confirmed(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=10))
+    ordered(shop, "o-1", ("LAMP", 3))
+    assert shop.order().status == OrderStatus.CONFIRMED
+    assert shop.order().line("LAMP").batch_reference == "b1"
+    assert shop.batch("b1") == (10, 3)
+
+
+def test_a_placed_order_prefers_warehouse_stock(shop: Shop) -> None:
+    shop(
+        c.AddBatch(reference="ship", sku="LAMP", quantity=10, eta=NEXT_WEEK),
+        c.AddBatch(reference="here", sku="LAMP", quantity=10),
+    )
+    ordered(shop, "o-1", ("LAMP", 3))
+    assert shop.order().line("LAMP").batch_reference == "here"
+
+
+def test_an_order_without_stock_is_backordered_until_a_batch_arrives(shop: Shop) -> None:
+    ordered(shop, "o-1", ("LAMP", 3), ("DESK", 1))
+    assert shop.order().status == OrderStatus.BACKORDERED
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=3))
+    assert shop.order().status == OrderStatus.BACKORDERED
+    shop(c.AddBatch(reference="b2", sku="DESK", quantity=1, eta=NEXT_WEEK))
+    assert shop.order().status == OrderStatus.CONFIRMED
+
+
+def test_new_stock_goes_to_the_oldest_backordered_order_first(shop: Shop) -> None:
+    ordered(shop, "o-1", ("LAMP", 2))
+    ordered(shop, "o-2", ("LAMP", 2))
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=3))
+    assert shop.order("o-1").status == OrderStatus.CONFIRMED
+    assert shop.order("o-2").status == OrderStatus.BACKORDERED
+    shop(c.ChangeBatchQuantity(reference="b1", quantity=4))
+    assert shop.order("o-2").status == OrderStatus.CONFIRMED
+    assert shop.batch("b1") == (4, 4)
+
+
+def test_cancelling_releases_the_orders_stock(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=5))
+    ordered(shop, "o-1", ("LAMP", 5))
+    ordered(shop, "o-2", ("LAMP", 5))
+    shop(c.CancelOrder(order_id="o-1", reason="changed my mind"))
+    assert shop.order("o-1").status == OrderStatus.CANCELLED
+    assert shop.order("o-1").line("LAMP").batch_reference is None
+    assert shop.order("o-2").status == OrderStatus.CONFIRMED
+    assert shop.batch("b1") == (5, 5)
+
+
+def test_lowering_a_batch_moves_the_newest_lines_elsewhere(shop: Shop) -> None:
+    shop(c.AddBatch(reference="here", sku="LAMP", quantity=4))
+    ordered(shop, "o-1", ("LAMP", 2))
+    ordered(shop, "o-2", ("LAMP", 2))
+    shop(c.AddBatch(reference="ship", sku="LAMP", quantity=2, eta=NEXT_WEEK))
+    shop(c.ChangeBatchQuantity(reference="here", quantity=2))
+    assert shop.order("o-1").line("LAMP").batch_reference == "here"
+    assert shop.order("o-2").line("LAMP").batch_reference == "ship"
+    assert shop.order("o-2").status == OrderStatus.CONFIRMED
+    assert (shop.batch("here"), shop.batch("ship")) == ((2, 2), (2, 2))
+
+
+def test_lowering_a_batch_backorders_lines_that_fit_nowhere(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=4))
+    ordered(shop, "o-1", ("LAMP", 2))
+    ordered(shop, "o-2", ("LAMP", 2))
+    shop(c.ChangeBatchQuantity(reference="b1", quantity=3))
+    assert shop.order("o-1").status == OrderStatus.CONFIRMED
+    assert shop.order("o-2").status == OrderStatus.BACKORDERED
+    assert shop.batch("b1") == (3, 2)
+
+
+def test_only_a_confirmed_order_ships(shop: Shop) -> None:
+    ordered(shop, "o-1", ("LAMP", 1))
+    with pytest.raises(errors.OrderNotConfirmed):
+        shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=1))
+    shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    assert shop.order().status == OrderStatus.SHIPPED
+    with pytest.raises(errors.OrderAlreadyShipped):
+        shop(c.CancelOrder(order_id="o-1", reason="too late"))
+
+
+def test_a_shipped_orders_stock_stays_allocated(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=3))
+    ordered(shop, "o-1", ("LAMP", 3))
+    shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    with pytest.raises(errors.BatchQuantityTooLow):
+        shop(c.ChangeBatchQuantity(reference="b1", quantity=1))
+
+
+def test_commands_reject_invalid_fields_on_construction() -> None:
+    with pytest.raises(ValueError, match="quantity"):
+        c.AddOrderLine(order_id="o-1", sku="LAMP", quantity=0)
+    with pytest.raises(errors.InvalidValue) as raised:
+        c.CancelOrder(order_id="o-1", reason="")
+    assert raised.value.field == "reason"
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("batch"), st.sampled_from(["LAMP", "DESK"]), st.integers(0, 6), st.booleans()
+        ),
+        st.tuples(st.just("resize"), st.integers(0, 5), st.integers(0, 6)),
+        st.tuples(st.just("order"), st.integers(1, 4), st.integers(0, 3)),
+        st.tuples(st.just("cancel"), st.integers(0, 9)),
+        st.tuples(st.just("ship"), st.integers(0, 9)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+def test_random_stories_keep_stock_and_orders_consistent(story: list[tuple[Any, ...]]) -> None:
+    shop = Shop()
+    shop(
+        c.AddProduct(sku="LAMP", name="Lamp", price=eur(2_000)),
+        c.AddProduct(sku="DESK", name="Desk", price=eur(15_000)),
+        c.RegisterCustomer(customer_id="c-1", name="Ada", email="ada@example.com"),
+    )
+    batches: list[str] = []
+    orders: list[str] = []
+    for step in story:
+        kind = step[0]
+        try:
+            if kind == "batch":
+                batches.append(f"b{len(batches)}")
+                eta = None if step[3] else NEXT_WEEK
+                shop(c.AddBatch(reference=batches[-1], sku=step[1], quantity=step[2], eta=eta))
+            elif kind == "resize" and batches:
+                reference = batches[step[1] % len(batches)]
+                shop(c.ChangeBatchQuantity(reference=reference, quantity=step[2]))
+            elif kind == "order":
+                orders.append(f"o-{len(orders)}")
+                lines = [("LAMP", step[1])] + ([("DESK", step[2])] if step[2] else [])
+                ordered(shop, orders[-1], *lines)
+            elif kind in ("cancel", "ship") and orders:
+                order_id = orders[step[1] % len(orders)]
+                if kind == "cancel":
+                    shop(c.CancelOrder(order_id=order_id, reason="random"))
+                else:
+                    shop(c.ShipOrder(order_id=order_id, tracking_number="T"))
+        except errors.RuleViolation:
+            pass  # refused by a business rule: nothing may have changed half-way
+        assert_consistent(shop)
+
+
+def assert_consistent(shop: Shop) -> None:
+    every_order: list[Order] = list(shop.orders)
+    for stock in shop.stocks:
+        for batch in stock.batches:
+            held = sum(
+                line.quantity
+                for order in every_order
+                for line in order.lines
+                if line.batch_reference == batch.reference
+            )
+            assert 0 <= batch.allocated <= batch.quantity
+            assert batch.allocated == held, batch.reference
+    for order in every_order:
+        allocated = [line.allocated for line in order.lines]
+        if order.status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED):
+            assert all(allocated)
+        elif order.status == OrderStatus.BACKORDERED:
+            assert not all(allocated)
+        else:
+            assert order.status in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+            assert not any(allocated)
