@@ -1,0 +1,82 @@
+"""docker-compose.yml and the Dockerfile, checked by construction (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shop.entrypoints.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT_VARIABLES = {"DATABASE_URL", "REDIS_URL", "SHOP_CHANNEL_PREFIX", "SHOP_LOG_LEVEL"}
+SHOP_ROLES = ("api", "consumer", "relay")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_the_compose_file_has_every_service(compose: dict[str, Any]):
+    assert {"postgres", "redis", *SHOP_ROLES} <= set(compose["services"])
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", *SHOP_ROLES])
+def test_every_long_running_service_has_a_health_check_and_a_restart_policy(
+    compose: dict[str, Any], name: str
+):
+    service = compose["services"][name]
+    assert service["healthcheck"]["test"], name
+    assert service["restart"] in {"always", "unless-stopped", "on-failure"}
+
+
+@pytest.mark.parametrize("name", SHOP_ROLES)
+def test_shop_roles_get_the_contract_environment_and_wait_for_healthy_dependencies(
+    compose: dict[str, Any], name: str
+):
+    service = compose["services"][name]
+    assert set(service["environment"]) == CONTRACT_VARIABLES
+    depends = service["depends_on"]
+    assert depends["postgres"]["condition"] == "service_healthy"
+    assert depends["redis"]["condition"] == "service_healthy"
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_database_url_points_at_the_compose_postgres(compose: dict[str, Any]):
+    postgres = compose["services"]["postgres"]["environment"]
+    url = compose["services"]["api"]["environment"]["DATABASE_URL"]
+    expected = (
+        f"postgresql+psycopg://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{postgres['POSTGRES_DB']}"
+    )
+    assert url == expected
+    assert compose["services"]["api"]["environment"]["REDIS_URL"].startswith("redis://redis:")
+
+
+@pytest.mark.parametrize("name", [*SHOP_ROLES, "migrate"])
+def test_every_shop_command_in_compose_is_a_real_cli_command(compose: dict[str, Any], name: str):
+    command = compose["services"][name]["command"]
+    assert command[0] == "shop"
+    build_parser().parse_args(command[1:])  # exits (SystemExit) on an unknown command
+
+
+def test_the_api_publishes_the_port_it_listens_on(compose: dict[str, Any]):
+    api = compose["services"]["api"]
+    port = api["command"][api["command"].index("--port") + 1]
+    assert f"{port}:{port}" in api["ports"]
+    assert f":{port}/health" in " ".join(api["healthcheck"]["test"])
+
+
+def test_the_dockerfile_installs_the_package_and_runs_as_a_user():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.1[1-9]", dockerfile, re.M)
+    assert "pip install ." in dockerfile
+    assert re.search(r"^USER \w+", dockerfile, re.M)
+    for path in ("setup.cfg", "pyproject.toml", "src"):
+        assert path in dockerfile
