@@ -27,22 +27,17 @@ log = logging.getLogger("shop")
 
 def message_registry() -> MessageRegistry:
     """Every command and event of the shop, by wire name."""
-    registry = MessageRegistry()
-    try:
-        from shop.domain import commands, events
-    except ImportError:  # pragma: no cover - the domain lands in its own change
-        return registry
-    return registry.add_module(commands).add_module(events)
+    from shop.domain import commands, events
+
+    return MessageRegistry().add_module(commands).add_module(events)
 
 
 def default_handlers() -> tuple[
     Mapping[type[Command], Callable[..., Any]], Mapping[type[Event], Sequence[Callable[..., Any]]]
 ]:
     """The shop's command and event handlers."""
-    try:
-        from shop.service_layer import handlers
-    except ImportError:  # pragma: no cover - the handlers land in their own change
-        return {}, {}
+    from shop.service_layer import handlers
+
     return handlers.COMMAND_HANDLERS, handlers.EVENT_HANDLERS
 
 
