@@ -1,23 +1,243 @@
-"""Tables and the imperative mapping of the domain classes."""
+"""Tables and the imperative mapping of the domain classes.
+
+Every aggregate root carries a version column (optimistic locking). Bounded contexts refer
+to each other by id only, so there are no foreign keys across them, only indexes.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Session, composite, registry, relationship
 
-from seedwork.tables import SeedworkTables, define_tables
+from seedwork.tables import Id, SeedworkTables, define_tables
+from shop.adapters import versioning
+from shop.domain.catalog import Product
+from shop.domain.customers import Customer, Email, Tier
+from shop.domain.inventory import Batch, Stock
+from shop.domain.money import Money
+from shop.domain.ordering import Address, Order, OrderLine, OrderStatus
 
 metadata = MetaData()
 seedwork_tables: SeedworkTables = define_tables(metadata)
 
+SKU = String(32)
+IDENTIFIER = String(100)
+AMOUNT = BigInteger
+
+
+def _money_columns(prefix: str, nullable: bool = False) -> list[Column[Any]]:
+    return [
+        Column(f"{prefix}_amount", AMOUNT, nullable=nullable),
+        Column(f"{prefix}_currency", String(3), nullable=nullable),
+    ]
+
+
+def _string_enum(enum_class: type[Any], name: str) -> Enum:
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", SKU, primary_key=True),
+    Column("name", String(200), nullable=False),
+    *_money_columns("price"),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("price_amount >= 0", name="ck_products_price_not_negative"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", IDENTIFIER, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("tier", _string_enum(Tier, "customer_tier"), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    # The surrogate key doubles as the creation sequence: "oldest order first".
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", IDENTIFIER, nullable=False, unique=True),
+    Column("customer_id", IDENTIFIER, nullable=False, index=True),
+    Column("tier", String(20), nullable=False),
+    Column("status", _string_enum(OrderStatus, "order_status"), nullable=False),
+    Column("street", String(200)),
+    Column("city", String(200)),
+    Column("postcode", String(200)),
+    Column("country", String(2)),
+    Column("tracking_number", String(100)),
+    Column("cancel_reason", String(500)),
+    *_money_columns("subtotal"),
+    *_money_columns("discount"),
+    *_money_columns("shipping_cost"),
+    *_money_columns("total"),
+    Column("version", Integer, nullable=False),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_pk", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("sku", SKU, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    *_money_columns("unit_price"),
+    Column("batch_reference", IDENTIFIER),
+    # Per batch, increasing with each allocation: "newest allocation first".
+    Column("allocation_seq", BigInteger),
+    UniqueConstraint("order_pk", "sku", name="uq_order_lines_order_sku"),
+    CheckConstraint("quantity > 0", name="ck_order_lines_quantity_positive"),
+)
+Index(
+    "ix_order_lines_waiting",
+    order_lines.c.sku,
+    postgresql_where=order_lines.c.batch_reference.is_(None),
+    sqlite_where=order_lines.c.batch_reference.is_(None),
+)
+Index(
+    "ix_order_lines_allocated",
+    order_lines.c.batch_reference,
+    order_lines.c.allocation_seq,
+    postgresql_where=order_lines.c.batch_reference.isnot(None),
+    sqlite_where=order_lines.c.batch_reference.isnot(None),
+)
+
+stocks = Table(
+    "stocks",
+    metadata,
+    Column("sku", SKU, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", IDENTIFIER, nullable=False, unique=True),
+    Column("sku", SKU, ForeignKey("stocks.sku", ondelete="CASCADE"), nullable=False, index=True),
+    Column("quantity", Integer, nullable=False),
+    Column("eta", Date),
+    Column("allocated", Integer, nullable=False),
+    CheckConstraint(
+        "allocated >= 0 AND allocated <= quantity", name="ck_batches_allocated_within_quantity"
+    ),
+)
+
+mapper_registry = registry(metadata=metadata)
+_lock = threading.Lock()
+
+
+def _address_or_none(*columns: str | None) -> Address | None:
+    """An order without a shipping address stores four NULLs."""
+    if all(value is None for value in columns):
+        return None
+    street, city, postcode, country = columns
+    return Address(str(street), str(city), str(postcode), str(country))
+
+
+def _map() -> None:
+    mapper_registry.map_imperatively(
+        Product,
+        products,
+        properties={"price": composite(Money, products.c.price_amount, products.c.price_currency)},
+        version_id_col=products.c.version,
+    )
+    mapper_registry.map_imperatively(
+        Customer,
+        customers,
+        properties={"_email": customers.c.email, "email": composite(Email, customers.c.email)},
+        version_id_col=customers.c.version,
+    )
+    money = {
+        name: composite(Money, orders.c[f"{name}_amount"], orders.c[f"{name}_currency"])
+        for name in ("subtotal", "discount", "shipping_cost", "total")
+    }
+    line_price = order_lines.c.unit_price_amount, order_lines.c.unit_price_currency
+    mapper_registry.map_imperatively(
+        OrderLine,
+        order_lines,
+        properties={
+            "_id": order_lines.c.id,
+            "_order_pk": order_lines.c.order_pk,
+            "_allocation_seq": order_lines.c.allocation_seq,
+            "unit_price": composite(Money, *line_price),
+        },
+    )
+    address = (orders.c.street, orders.c.city, orders.c.postcode, orders.c.country)
+    mapper_registry.map_imperatively(
+        Order,
+        orders,
+        properties={
+            "_id": orders.c.id,
+            "shipping_address": composite(_address_or_none, *address),
+            "lines": relationship(
+                OrderLine, order_by=order_lines.c.id, cascade="all, delete-orphan", lazy="joined"
+            ),
+            **money,
+        },
+        version_id_col=orders.c.version,
+    )
+    mapper_registry.map_imperatively(Batch, batches, properties={"_id": batches.c.id})
+    mapper_registry.map_imperatively(
+        Stock,
+        stocks,
+        properties={
+            "batches": relationship(
+                Batch, order_by=batches.c.id, cascade="all, delete-orphan", lazy="joined"
+            )
+        },
+        version_id_col=stocks.c.version,
+    )
+    versioning.number_allocations(OrderLine.batch_reference, order_lines)
+    versioning.version_roots_with_their_parts({Order: "lines", Stock: "batches"})
+
 
 def start_mappers() -> None:
-    """Map the domain classes onto the tables (once per process)."""
+    """Map the domain classes onto the tables; calling it again does nothing."""
+    with _lock:
+        if not mapper_registry.mappers:
+            _map()
+            mapper_registry.configure()
 
 
 def repository_factories() -> dict[str, Callable[[Session], Any]]:
     """The repositories a unit of work opens, by attribute name."""
-    return {}
+    from shop.adapters import repositories
+
+    return {
+        "products": repositories.SqlProducts,
+        "customers": repositories.SqlCustomers,
+        "orders": repositories.SqlOrders,
+        "stocks": repositories.SqlStocks,
+    }

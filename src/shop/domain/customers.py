@@ -73,6 +73,10 @@ class Email:
         local, at, domain = text.strip().rpartition("@")
         return cls(f"{local}{at}{domain.lower()}" if at else text.strip())
 
+    def __composite_values__(self) -> tuple[str]:
+        """(value,): how a mapper stores this value in a column."""
+        return (self.value,)
+
     def __str__(self) -> str:
         return self.value
 

@@ -46,6 +46,10 @@ class Money:
         """No money, in ``currency``."""
         return cls(0, currency)
 
+    def __composite_values__(self) -> tuple[int, str]:
+        """(amount, currency): how a mapper stores this value in columns."""
+        return (self.amount, self.currency)
+
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatch(self.currency, other.currency)

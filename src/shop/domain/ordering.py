@@ -86,6 +86,10 @@ class Address:
         """This address as the read models show it."""
         return events.AddressView(self.street, self.city, self.postcode, self.country)
 
+    def __composite_values__(self) -> tuple[str, str, str, str]:
+        """(street, city, postcode, country): how a mapper stores this value in columns."""
+        return (self.street, self.city, self.postcode, self.country)
+
 
 @attrs.define(slots=False, eq=False)
 class OrderLine(Entity):

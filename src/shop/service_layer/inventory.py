@@ -64,9 +64,11 @@ def allocate_waiting_lines(
 ) -> None:
     """New or freed stock goes to backordered lines of the sku, oldest order first."""
     with uow:
-        stock = uow.stocks.get(event.sku)
+        waiting = uow.orders.waiting_for(event.sku)
+        # Nothing waits (the usual case): the stock need not be loaded at all.
+        stock = uow.stocks.get(event.sku) if waiting else None
         if stock is not None:
-            for order_id, quantity in uow.orders.waiting_for(event.sku):
+            for order_id, quantity in waiting:
                 if not stock.can_allocate(quantity):
                     continue
                 order = uow.orders.get(order_id)

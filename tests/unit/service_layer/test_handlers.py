@@ -13,45 +13,15 @@ from seedwork.bus import MessageBus, RetryPolicy
 from seedwork.injection import Dependencies
 from seedwork.messages import Message
 from seedwork.testing import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
+from shop.adapters.fakes import FakeOrders, FakeStocks
 from shop.domain import commands as c
 from shop.domain import errors
-from shop.domain.inventory import Stock
 from shop.domain.money import Money
 from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 
 FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, max_wait=0.001)
 NEXT_WEEK = date(2026, 12, 8)
-
-
-class FakeOrders(FakeRepository):
-    """Orders in creation order, answering the allocation queries."""
-
-    def waiting_for(self, sku: str) -> list[tuple[str, int]]:
-        return [
-            (order.order_id, line.quantity)
-            for order in self
-            if order.status == OrderStatus.BACKORDERED
-            for line in order.lines
-            if line.sku == sku and not line.allocated
-        ]
-
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
-        # The fake takes the newest order as the newest allocation.
-        return [
-            (order.order_id, line.quantity)
-            for order in reversed(list(self))
-            if order.status != OrderStatus.SHIPPED
-            for line in order.lines
-            if line.batch_reference == batch_reference
-        ]
-
-
-class FakeStocks(FakeRepository):
-    """Stocks by sku, also found by batch reference."""
-
-    def get_by_batch(self, reference: str) -> Stock | None:
-        return next((stock for stock in self if stock.has_batch(reference)), None)
 
 
 class Shop:

@@ -1,0 +1,111 @@
+"""In-memory repositories answering the shop's queries, for unit tests and the contract test.
+
+The SQL repositories (``shop.adapters.repositories``) pass the same contract test, so
+these fakes cannot drift from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from seedwork.model import AggregateRoot
+from seedwork.testing import FakeRepository, FakeUnitOfWork
+from shop.domain.inventory import Stock
+from shop.domain.ordering import Order, OrderStatus
+
+
+class FakeOrders(FakeRepository):
+    """Orders in creation order, answering the allocation queries.
+
+    Allocations are numbered as the fake notices them (on every call), the way the
+    database numbers them on commit; allocations noticed together count oldest order first.
+    """
+
+    def __init__(self, aggregates: list[AggregateRoot] | None = None) -> None:
+        super().__init__(aggregates)
+        self._allocations: dict[tuple[str, str], tuple[str, int]] = {}
+        self._sequence = 0
+
+    def add(self, aggregate: AggregateRoot) -> None:
+        """Store a new order."""
+        self._notice_allocations()
+        super().add(aggregate)
+
+    def get(self, identity: Any) -> Any:
+        """The order with this id, or None."""
+        self._notice_allocations()
+        return super().get(identity)
+
+    def waiting_for(self, sku: str) -> list[tuple[str, int]]:
+        """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
+        self._notice_allocations()
+        return [
+            (order.order_id, line.quantity)
+            for order in self._orders()
+            if order.status == OrderStatus.BACKORDERED
+            for line in order.lines
+            if line.sku == sku and not line.allocated
+        ]
+
+    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
+        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
+        self._notice_allocations()
+        holding = [
+            (self._allocations[order.order_id, line.sku][1], order.order_id, line.quantity)
+            for order in self._orders()
+            if order.status != OrderStatus.SHIPPED
+            for line in order.lines
+            if line.batch_reference == batch_reference
+        ]
+        return [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+
+    def _orders(self) -> list[Order]:
+        return list(self)
+
+    def _notice_allocations(self) -> None:
+        held: set[tuple[str, str]] = set()
+        for order in self._orders():
+            for line in order.lines:
+                key = (order.order_id, line.sku)
+                if line.batch_reference is None:
+                    continue
+                held.add(key)
+                known = self._allocations.get(key)
+                if known is None or known[0] != line.batch_reference:
+                    self._sequence += 1
+                    self._allocations[key] = (line.batch_reference, self._sequence)
+        for key in set(self._allocations) - held:
+            del self._allocations[key]
+
+
+class FakeStocks(FakeRepository):
+    """Stocks by sku, also found by batch reference."""
+
+    def get_by_batch(self, reference: str) -> Stock | None:
+        """The stock holding the batch ``reference``, or None."""
+        return next((stock for stock in self if stock.has_batch(reference)), None)
+
+
+class FakeShopStorage:
+    """The four repositories of one in-memory shop, and units of work over them."""
+
+    def __init__(self) -> None:
+        self.products = FakeRepository()
+        self.customers = FakeRepository()
+        self.orders = FakeOrders()
+        self.stocks = FakeStocks()
+
+    def unit_of_work_factory(self, **kwargs: Any) -> Callable[[], FakeUnitOfWork]:
+        """A factory of units of work sharing these repositories (kwargs go to each)."""
+
+        def build() -> FakeUnitOfWork:
+            return FakeUnitOfWork(
+                products=self.products,
+                customers=self.customers,
+                orders=self.orders,
+                stocks=self.stocks,
+                **kwargs,
+            )
+
+        return build

@@ -1,0 +1,110 @@
+"""SQLAlchemy repositories of the shop's aggregates; each load is one round trip.
+
+Orders come with their lines and stocks with their batches (joined eager loading);
+past allocations live on order lines and are only ever queried, never loaded with a stock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.adapters.orm import batches, order_lines, orders, stocks
+from shop.domain.catalog import Product
+from shop.domain.customers import Customer
+from shop.domain.inventory import Stock
+from shop.domain.ordering import Order, OrderStatus
+
+
+class SqlProducts:
+    """Products by sku."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, product: Product) -> None:
+        """Store a new product."""
+        self._session.add(product)
+
+    def get(self, sku: str) -> Product | None:
+        """The product with ``sku``, or None."""
+        return self._session.get(Product, sku)
+
+
+class SqlCustomers:
+    """Customers by id."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, customer: Customer) -> None:
+        """Store a new customer."""
+        self._session.add(customer)
+
+    def get(self, customer_id: str) -> Customer | None:
+        """The customer with ``customer_id``, or None."""
+        return self._session.get(Customer, customer_id)
+
+
+class SqlOrders:
+    """Orders by id with their lines, and the allocation questions about lines."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, order: Order) -> None:
+        """Store a new order."""
+        self._session.add(order)
+
+    def get(self, order_id: str) -> Order | None:
+        """The order with ``order_id`` and its lines, or None."""
+        statement = select(Order).where(orders.c.order_id == order_id)
+        return self._session.scalars(statement).unique().one_or_none()
+
+    def waiting_for(self, sku: str) -> list[tuple[str, int]]:
+        """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
+        statement = (
+            select(orders.c.order_id, order_lines.c.quantity)
+            .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
+            .where(
+                order_lines.c.sku == sku,
+                order_lines.c.batch_reference.is_(None),
+                orders.c.status == OrderStatus.BACKORDERED,
+            )
+            .order_by(orders.c.id)
+        )
+        return [(order_id, quantity) for order_id, quantity in self._session.execute(statement)]
+
+    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
+        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
+        statement = (
+            select(orders.c.order_id, order_lines.c.quantity)
+            .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
+            .where(
+                order_lines.c.batch_reference == batch_reference,
+                orders.c.status != OrderStatus.SHIPPED,
+            )
+            .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
+        )
+        return [(order_id, quantity) for order_id, quantity in self._session.execute(statement)]
+
+
+class SqlStocks:
+    """Stocks by sku with their batches (a few rows each), also found by batch reference."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, stock: Stock) -> None:
+        """Store a new stock."""
+        self._session.add(stock)
+
+    def get(self, sku: str) -> Stock | None:
+        """The stock of ``sku`` with its batches, or None."""
+        return self._session.get(Stock, sku)
+
+    def get_by_batch(self, reference: str) -> Stock | None:
+        """The stock holding the batch ``reference``, or None."""
+        sku = select(batches.c.sku).where(batches.c.reference == reference).scalar_subquery()
+        statement = select(Stock).where(stocks.c.sku == sku)
+        return self._session.scalars(statement).unique().one_or_none()

@@ -1,0 +1,35 @@
+"""Storage for the repository contract: the in-memory fakes, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shop.adapters import orm
+from shop.adapters.database import create_database_engine
+from shop.adapters.fakes import FakeShopStorage
+from shop.bootstrap import bootstrap
+from shop.config import Settings
+
+
+@pytest.fixture(params=["fake", "sqlite", "postgres"])
+def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """A factory of units of work over one empty store of each kind."""
+    if request.param == "fake":
+        yield FakeShopStorage().unit_of_work_factory()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = create_database_engine(url)
+    orm.metadata.drop_all(engine)
+    orm.metadata.create_all(engine)
+    shop = bootstrap(Settings(database_url=url), engine=engine)
+    try:
+        yield shop.uow_factory
+    finally:
+        shop.close()
