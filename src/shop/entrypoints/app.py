@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Flask, Response, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from seedwork.bus import MessageBus
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.entrypoints.problems import problem
+from shop.views.queries import ReadModels, SqlReadModels
 
 log = logging.getLogger("shop.api")
 
 MAX_BODY = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, shop: Shop | None = None) -> Flask:
-    """Build the API around a wired shop (built from settings when not given)."""
-    shop = shop or bootstrap(settings)
+def create_app(
+    settings: Settings | None = None,
+    bus: MessageBus | None = None,
+    *,
+    shop: Shop | None = None,
+    views: ReadModels | None = None,
+) -> Flask:
+    """Build the API around a bus and the read models (wired from settings when not given).
+
+    ``shop`` hands in a whole wired application (``shop run``); a bus and read models may be
+    given alone, e.g. fakes in unit tests.
+    """
+    if shop is None and (bus is None or views is None):
+        shop = bootstrap(settings)
+    if bus is None:
+        assert shop is not None
+        bus = shop.bus
+    if views is None:
+        assert shop is not None
+        views = SqlReadModels(shop.engine)
     app = Flask("shop")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["shop"] = shop
-    app.extensions["bus"] = shop.bus
+    app.extensions["bus"] = bus
+    app.extensions["views"] = views
+    if shop is not None:
+        app.extensions["shop"] = shop
+    app.before_request(_refuse_large_bodies)
     app.add_url_rule("/health", "health", _health)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -39,17 +58,22 @@ def _register_blueprints(app: Flask) -> None:
     api.register(app)
 
 
-def _health() -> tuple[Response, int]:
-    from flask import current_app
+def _refuse_large_bodies() -> Response | None:
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        return problem(413, f"the request body is larger than {MAX_BODY} bytes")
+    return None
 
-    shop: Shop = current_app.extensions["shop"]
+
+def _health() -> tuple[Response, int]:
+    views: ReadModels = current_app.extensions["views"]
+    shop: Shop | None = current_app.extensions.get("shop")
     status = {"status": "ok", "database": "ok", "redis": "ok"}
     try:
-        with shop.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        views.ping()
     except Exception:  # noqa: BLE001 - any failure means unavailable
         status["database"] = "unavailable"
-    if shop.redis is not None:
+    if shop is not None and shop.redis is not None:
         try:
             shop.redis.ping()
         except Exception:  # noqa: BLE001
@@ -61,26 +85,19 @@ def _health() -> tuple[Response, int]:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from shop.entrypoints.api.errors import register_error_handlers
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        detail = error.description or TITLE_FALLBACK
+        detail = error.description or "request failed"
         if status == 413:
             detail = f"the request body is larger than {MAX_BODY} bytes"
         return problem(status, detail)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
-    def _database_down(error: Any) -> Response:
-        log.warning("database unavailable: %s", error)
-        return problem(
-            503, "the database is unavailable; try again shortly", headers={"Retry-After": "5"}
-        )
+    register_error_handlers(app)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         log.exception("unexpected error")
         return problem(500, "an unexpected error happened; it has been logged")
-
-
-TITLE_FALLBACK = "request failed"

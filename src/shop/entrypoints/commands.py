@@ -185,7 +185,7 @@ def outbox_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the read models from the event log."""
-    from shop.entrypoints.workers import views_rebuild_command
+    from shop.entrypoints.views_rebuild import views_rebuild_command
 
     return views_rebuild_command(_shop(settings))
 

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from shop.adapters.database import create_database_engine
 from shop.adapters.orm import metadata
+from shop.views.tables import metadata as views_metadata
 
 config = context.config
 
@@ -14,7 +15,7 @@ config = context.config
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=[metadata, views_metadata],
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

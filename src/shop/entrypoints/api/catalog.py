@@ -1,0 +1,42 @@
+"""Catalog endpoints: products, their price, discontinuing them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shop.domain import commands
+from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+
+catalog = Blueprint("catalog", __name__)
+
+SKU_LENGTH = 32
+
+
+@catalog.post("/products")
+def add_product() -> Response:
+    """Add a product to the catalog."""
+    added = command(commands.AddProduct, json_body())
+    bus().handle(added)
+    return answer({"sku": added.sku}, 201)
+
+
+@catalog.get("/products/<sku>")
+def get_product(sku: str) -> Response:
+    """A product."""
+    return answer(views().product(path_id(sku, SKU_LENGTH)))
+
+
+@catalog.put("/products/<sku>/price")
+def change_price(sku: str) -> Response:
+    """Set a product's price."""
+    sku = path_id(sku, SKU_LENGTH)
+    bus().handle(command(commands.ChangeProductPrice, json_body(), sku=sku))
+    return answer(views().product(sku))
+
+
+@catalog.post("/products/<sku>/discontinue")
+def discontinue(sku: str) -> Response:
+    """Stop selling a product."""
+    sku = path_id(sku, SKU_LENGTH)
+    bus().handle(commands.DiscontinueProduct(sku=sku))
+    return answer(views().product(sku))

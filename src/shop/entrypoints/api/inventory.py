@@ -1,0 +1,32 @@
+"""Inventory endpoints: batches and the stock of a sku."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shop.domain import commands
+from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+
+inventory = Blueprint("inventory", __name__)
+
+
+@inventory.post("/batches")
+def add_batch() -> Response:
+    """Add a batch of a catalog sku."""
+    added = command(commands.AddBatch, json_body())
+    bus().handle(added)
+    return answer({"reference": added.reference}, 201)
+
+
+@inventory.put("/batches/<reference>/quantity")
+def change_batch_quantity(reference: str) -> Response:
+    """Set a batch's quantity; lines that no longer fit go elsewhere or wait."""
+    reference = path_id(reference)
+    bus().handle(command(commands.ChangeBatchQuantity, json_body(), reference=reference))
+    return answer(views().batch(reference))
+
+
+@inventory.get("/stock/<sku>")
+def get_stock(sku: str) -> Response:
+    """A sku's stock, batch by batch."""
+    return answer(views().stock(path_id(sku, 32)))

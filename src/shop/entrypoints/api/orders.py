@@ -1,0 +1,78 @@
+"""Order endpoints: drafts, lines, address, and the order's life from placed to shipped."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response
+
+from shop.domain import commands
+from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+
+orders = Blueprint("orders", __name__)
+
+
+def _order(order_id: str, status: int = 200) -> Response:
+    return answer(views().order(order_id), status)
+
+
+@orders.post("/orders")
+def create_order() -> Response:
+    """Start a draft order for a customer."""
+    created = command(commands.CreateOrder, json_body(), order_id=str(uuid.uuid4()))
+    bus().handle(created)
+    return answer({"order_id": created.order_id}, 201, Location=f"/orders/{created.order_id}")
+
+
+@orders.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response:
+    """An order."""
+    return _order(path_id(order_id))
+
+
+@orders.post("/orders/<order_id>/lines")
+def add_line(order_id: str) -> Response:
+    """Add units of a sku to a draft."""
+    order_id = path_id(order_id)
+    bus().handle(command(commands.AddOrderLine, json_body(), order_id=order_id))
+    return _order(order_id, 201)
+
+
+@orders.delete("/orders/<order_id>/lines/<sku>")
+def remove_line(order_id: str, sku: str) -> Response:
+    """Remove a sku's line from a draft."""
+    removed = commands.RemoveOrderLine(order_id=path_id(order_id), sku=path_id(sku, 32))
+    bus().handle(removed)
+    return Response(status=204)
+
+
+@orders.put("/orders/<order_id>/shipping-address")
+def set_shipping_address(order_id: str) -> Response:
+    """Set where a draft ships to."""
+    order_id = path_id(order_id)
+    bus().handle(command(commands.SetShippingAddress, json_body(), order_id=order_id))
+    return _order(order_id)
+
+
+@orders.post("/orders/<order_id>/place")
+def place(order_id: str) -> Response:
+    """Place a draft; its lines take stock."""
+    order_id = path_id(order_id)
+    bus().handle(commands.PlaceOrder(order_id=order_id))
+    return _order(order_id, 202)
+
+
+@orders.post("/orders/<order_id>/cancel")
+def cancel(order_id: str) -> Response:
+    """Cancel an order that has not shipped."""
+    order_id = path_id(order_id)
+    bus().handle(command(commands.CancelOrder, json_body(), order_id=order_id))
+    return _order(order_id)
+
+
+@orders.post("/orders/<order_id>/ship")
+def ship(order_id: str) -> Response:
+    """Ship a confirmed order."""
+    order_id = path_id(order_id)
+    bus().handle(command(commands.ShipOrder, json_body(), order_id=order_id))
+    return _order(order_id)

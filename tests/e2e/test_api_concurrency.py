@@ -1,0 +1,53 @@
+"""Many clients placing orders on one scarce sku at once: no 5xx, and the stock adds up."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.e2e.api import ADDRESS, Api, unique
+from tests.e2e.server import ShopProcess
+
+CLIENTS = 16
+ORDERS = 60
+STOCK = 50
+
+
+def test_concurrent_orders_never_oversell(shop: ShopProcess):
+    setup = Api(shop.url)
+    sku = unique("HOT")
+    setup.product(sku, 500)
+    setup.batch(unique("hot-a"), sku, 30)
+    setup.batch(unique("hot-b"), sku, STOCK - 30, eta="2027-01-01")
+    customer_id = setup.customer()
+    statuses: list[int] = []
+
+    def order_one(_: int) -> tuple[str, int]:
+        http = requests.Session()
+
+        def send(method: str, path: str, **kwargs: object) -> requests.Response:
+            answer = http.request(method, f"{shop.url}{path}", timeout=60, **kwargs)  # type: ignore[arg-type]
+            statuses.append(answer.status_code)
+            return answer
+
+        quantity = 1
+        order_id = send("POST", "/orders", json={"customer_id": customer_id}).json()["order_id"]
+        send("POST", f"/orders/{order_id}/lines", json={"sku": sku, "quantity": quantity})
+        send("PUT", f"/orders/{order_id}/shipping-address", json=ADDRESS)
+        send("POST", f"/orders/{order_id}/place")
+        return order_id, quantity
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        placed = list(pool.map(order_one, range(ORDERS)))
+
+    assert [status for status in statuses if status >= 500] == []
+    assert set(statuses) <= {200, 201, 202}
+    orders = [(setup.order(order_id), quantity) for order_id, quantity in placed]
+    assert {order["status"] for order, _ in orders} <= {"confirmed", "backordered"}
+    confirmed = sum(quantity for order, quantity in orders if order["status"] == "confirmed")
+    stock = setup.stock(sku)
+    allocated = sum(batch["allocated"] for batch in stock["batches"])
+    assert allocated == confirmed <= STOCK
+    assert confirmed == STOCK  # every unit found a buyer: nothing was lost to a conflict
+    assert stock["available"] == 0

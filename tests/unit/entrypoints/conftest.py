@@ -1,0 +1,144 @@
+"""The API over a bus wired to in-memory fakes, and read models fed by the same events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from seedwork.bus import MessageBus, RetryPolicy
+from seedwork.injection import Dependencies
+from seedwork.testing import FakeDeadLetters
+from shop.adapters.fakes import FakeShopStorage
+from shop.domain import events
+from shop.entrypoints.app import create_app
+from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from shop.views.projections import money, order_document
+from shop.views.queries import View
+
+FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, max_wait=0.001)
+
+
+class FakeReadModels:
+    """The read models in dicts, kept by plain event handlers."""
+
+    def __init__(self) -> None:
+        self.products: dict[str, View] = {}
+        self.customers: dict[str, View] = {}
+        self.orders: dict[str, View] = {}
+        self.created: list[str] = []
+        self.stocks: dict[str, list[events.BatchView]] = {}
+        self.reachable = True
+
+    def handlers(self) -> dict[type[events.Event], Callable[..., Any]]:
+        return {
+            events.ProductAdded: self._product_added,
+            events.ProductPriceChanged: self._price_changed,
+            events.ProductDiscontinued: self._discontinued,
+            events.CustomerRegistered: self._registered,
+            events.OrderRevised: self._order_revised,
+            events.StockRevised: self._stock_revised,
+        }
+
+    def _product_added(self, event: events.ProductAdded) -> None:
+        self.products[event.sku] = {
+            "sku": event.sku, "name": event.name, "price": money(event.price), "active": True
+        }  # fmt: skip
+
+    def _price_changed(self, event: events.ProductPriceChanged) -> None:
+        self.products[event.sku]["price"] = money(event.price)
+
+    def _discontinued(self, event: events.ProductDiscontinued) -> None:
+        self.products[event.sku]["active"] = False
+
+    def _registered(self, event: events.CustomerRegistered) -> None:
+        self.customers[event.customer_id] = {
+            "customer_id": event.customer_id, "name": event.name, "email": event.email,
+            "tier": event.tier,
+        }  # fmt: skip
+
+    def _order_revised(self, event: events.OrderRevised) -> None:
+        if event.order_id not in self.orders:
+            self.created.append(event.order_id)
+        self.orders[event.order_id] = order_document(event)
+
+    def _stock_revised(self, event: events.StockRevised) -> None:
+        self.stocks[event.sku] = list(event.batches)
+
+    def product(self, sku: str) -> View | None:
+        return self.products.get(sku)
+
+    def customer(self, customer_id: str) -> View | None:
+        return self.customers.get(customer_id)
+
+    def customer_orders(self, customer_id: str) -> list[View] | None:
+        if customer_id not in self.customers:
+            return None
+        return [
+            {"order_id": o, "status": self.orders[o]["status"], "total": self.orders[o]["total"]}
+            for o in reversed(self.created)
+            if self.orders[o]["customer_id"] == customer_id
+        ]
+
+    def order(self, order_id: str) -> View | None:
+        return self.orders.get(order_id)
+
+    def _batch(self, batch: events.BatchView) -> View:
+        eta = batch.eta.isoformat() if batch.eta else None
+        return {
+            "reference": batch.reference, "eta": eta, "quantity": batch.quantity,
+            "allocated": batch.allocated, "available": batch.available,
+        }  # fmt: skip
+
+    def stock(self, sku: str) -> View | None:
+        if sku not in self.stocks and sku not in self.products:
+            return None
+        batches = [self._batch(batch) for batch in self.stocks.get(sku, [])]
+        return {"sku": sku, "available": sum(b["available"] for b in batches), "batches": batches}
+
+    def batch(self, reference: str) -> View | None:
+        for sku, batches in self.stocks.items():
+            for batch in batches:
+                if batch.reference == reference:
+                    return {"sku": sku, **self._batch(batch)}
+        return None
+
+    def ping(self) -> None:
+        if not self.reachable:
+            raise ConnectionError("the fake store is unreachable")
+
+
+def fake_bus(
+    views: FakeReadModels, command_handlers: dict[type[Any], Callable[..., Any]] | None = None
+) -> MessageBus:
+    """The shop's handlers on fakes, plus the fake read models' handlers."""
+    handlers: dict[type[events.Event], list[Callable[..., Any]]] = {
+        kind: list(found) for kind, found in EVENT_HANDLERS.items()
+    }
+    for kind, handler in views.handlers().items():
+        handlers.setdefault(kind, []).append(handler)
+    return MessageBus(
+        command_handlers={**COMMAND_HANDLERS, **(command_handlers or {})},
+        event_handlers=handlers,
+        dependencies=Dependencies(factories={"uow": FakeShopStorage().unit_of_work_factory()}),
+        dead_letters=FakeDeadLetters(),
+        retry=FAST,
+    )
+
+
+@pytest.fixture
+def views() -> FakeReadModels:
+    return FakeReadModels()
+
+
+@pytest.fixture
+def app(views: FakeReadModels) -> Flask:
+    return create_app(bus=fake_bus(views), views=views)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
