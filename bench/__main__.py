@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bus_overhead",)
+BENCHMARKS = ("bus_overhead", "redis_roundtrip", "http", "allocation_scaling", "command_path")
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,7 @@ from seedwork.serialization import Serializer
 from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
-from shop.adapters.failed_events import SqlFailedEvents, mark_handled
+from shop.adapters.failed_events import DispatchHooks, SqlFailedEvents, mark_handled
 from shop.config import Settings
 
 log = logging.getLogger("shop")
@@ -37,8 +37,12 @@ def default_handlers() -> tuple[
 ]:
     """The shop's command and event handlers."""
     from shop.service_layer import handlers
+    from shop.views import projections
 
-    return handlers.COMMAND_HANDLERS, handlers.EVENT_HANDLERS
+    events = {kind: list(found) for kind, found in handlers.EVENT_HANDLERS.items()}
+    for kind, found in projections.EVENT_HANDLERS.items():
+        events.setdefault(kind, []).extend(found)
+    return handlers.COMMAND_HANDLERS, events
 
 
 @attrs.define
@@ -52,6 +56,7 @@ class Shop:
     bus: MessageBus
     uow_factory: Callable[[], SqlAlchemyUnitOfWork]
     redis: Redis | None = None
+    after_dispatch: DispatchHooks | None = None
 
     def close(self) -> None:
         """Dispose of the connection pools."""
@@ -84,14 +89,18 @@ def bootstrap(
         orm.repository_factories(),
     )
     default_commands, default_events = default_handlers()
+    after_dispatch = DispatchHooks(engine, orm.seedwork_tables.outbox)
     bus = MessageBus(
         command_handlers=default_commands if command_handlers is None else command_handlers,
         event_handlers=default_events if event_handlers is None else event_handlers,
-        dependencies=Dependencies(values=dict(dependencies or {}), factories={"uow": uow_factory}),
+        dependencies=Dependencies(
+            values={"outbox": orm.seedwork_tables.outbox, **(dependencies or {})},
+            factories={"uow": uow_factory},
+        ),
         dead_letters=dead_letters
         or SqlFailedEvents(engine, orm.seedwork_tables.failed_events, serializer),
         retry=retry or RetryPolicy(),
-        after_dispatch=functools.partial(mark_handled, engine, orm.seedwork_tables.outbox),
+        after_dispatch=after_dispatch,
     )
     return Shop(
         settings=settings,
@@ -101,6 +110,7 @@ def bootstrap(
         bus=bus,
         uow_factory=uow_factory,
         redis=redis_client(settings.redis_url) if settings.redis_url else None,
+        after_dispatch=after_dispatch,
     )
 
 

@@ -1,6 +1,8 @@
-"""Event-handler failures kept in the database, and marking events handled in-process."""
+"""Event-handler failures kept in the database, and what follows an in-process dispatch."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import Engine, Table, insert, update
 
@@ -43,3 +45,20 @@ def mark_handled(engine: Engine, outbox: Table, envelopes: list[Envelope]) -> No
             .where(outbox.c.message_id.in_(ids), outbox.c.handled_at.is_(None))
             .values(handled_at=utcnow())
         )
+
+
+class DispatchHooks:
+    """Run after the bus dispatched events: mark them handled, then wake listeners (the relay).
+
+    In that order: a relay woken first would skip the rows the marking update holds locked.
+    """
+
+    def __init__(self, engine: Engine, outbox: Table) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self.listeners: list[Callable[[list[Envelope]], None]] = []
+
+    def __call__(self, envelopes: list[Envelope]) -> None:
+        mark_handled(self._engine, self._outbox, envelopes)
+        for listener in self.listeners:
+            listener(envelopes)

@@ -1,6 +1,8 @@
 """Background workers (consumer, relay, recovery) and the operational sub-commands.
 
-The Redis bridge lands in its own change; until then these say so plainly.
+``shop run`` starts all three as threads of one process; ``shop consumer`` runs the consumer
+and the recovery sweep; ``shop relay`` runs the relay. In ``shop run`` the relay is woken as
+soon as the bus has dispatched a command's events, so events go out without polling delay.
 """
 
 from __future__ import annotations
@@ -8,35 +10,168 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 
+from redis import Redis
+
+from seedwork.command_listeners import ChannelListener, StreamListener
+from seedwork.consumer import CommandConsumer, CommandReader
+from seedwork.recovery import RecoverySweep
+from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
+from seedwork.relay import OutboxRelay, outbox_status
+from shop.adapters import orm
 from shop.bootstrap import Shop
+
+#: Commands other systems may send over Redis (CONTRACT §3); anything else is dead-lettered.
+ACCEPTED_COMMANDS = ("AddBatch", "ChangeBatchQuantity", "ShipOrder", "CancelOrder")
+
+#: Events published to Redis (CONTRACT §3); the others stay in-process.
+INTEGRATION_EVENTS = (
+    "ProductAdded",
+    "ProductPriceChanged",
+    "ProductDiscontinued",
+    "BatchAdded",
+    "BatchQuantityChanged",
+    "OrderPlaced",
+    "OrderConfirmed",
+    "OrderBackordered",
+    "OrderCancelled",
+    "OrderShipped",
+    "LineAllocated",
+    "LineDeallocated",
+    "OutOfStock",
+)
+
+
+def _redis(shop: Shop) -> Redis:
+    if shop.redis is None:
+        raise SystemExit("shop: REDIS_URL must be set for this command")
+    return shop.redis
+
+
+def build_relay(shop: Shop) -> OutboxRelay:
+    """The outbox relay of a wired shop."""
+    channels = Channels(shop.settings.channel_prefix)
+    publisher = RedisPublisher(_redis(shop), channels.events_stream)
+    return OutboxRelay(
+        shop.engine, orm.seedwork_tables.outbox, publisher, channels, INTEGRATION_EVENTS
+    )
+
+
+def build_consumer(shop: Shop) -> CommandConsumer:
+    """The command consumer of a wired shop (without its listeners)."""
+    channels = Channels(shop.settings.channel_prefix)
+    reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
+    dead_letters = DeadLetterStream(_redis(shop), channels.dead_letters_stream)
+    return CommandConsumer(shop.bus, reader, dead_letters)
+
+
+def build_listeners(
+    shop: Shop, consumer: CommandConsumer
+) -> tuple[ChannelListener, StreamListener]:
+    """The pub/sub and stream listeners feeding a consumer."""
+    channels = Channels(shop.settings.channel_prefix)
+    client = _redis(shop)
+    return ChannelListener(client, channels, consumer), StreamListener(client, channels, consumer)
+
+
+def build_recovery(shop: Shop) -> RecoverySweep:
+    """The recovery sweep of a wired shop."""
+    return RecoverySweep(shop.engine, orm.seedwork_tables.outbox, shop.serializer, shop.bus)
+
+
+def _thread(
+    name: str, target: Callable[[threading.Event], None], stop: threading.Event
+) -> threading.Thread:
+    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def start_workers(shop: Shop, stop: threading.Event) -> list[threading.Thread]:
     """Start the consumer, relay and recovery threads of ``shop run``."""
-    return []
+    relay = build_relay(shop)
+    if shop.after_dispatch is not None:
+        shop.after_dispatch.listeners.append(relay.notify)
+    channel_listener, stream_listener = build_listeners(shop, build_consumer(shop))
+    return [
+        _thread("relay", relay.run, stop),
+        _thread("consumer-channels", channel_listener.run, stop),
+        _thread("consumer-stream", stream_listener.run, stop),
+        _thread("recovery", build_recovery(shop).run, stop),
+    ]
 
 
 def run_consumer_loop(shop: Shop, stop: threading.Event) -> None:
-    """Consume until ``stop`` is set."""
-    raise SystemExit("shop: the consumer is not available in this version")
+    """Consume (channels and stream) and sweep for lost reactions until ``stop`` is set."""
+    channel_listener, stream_listener = build_listeners(shop, build_consumer(shop))
+    threads = [
+        _thread("consumer-channels", channel_listener.run, stop),
+        _thread("recovery", build_recovery(shop).run, stop),
+    ]
+    stream_listener.run(stop)
+    for thread in threads:
+        thread.join(timeout=10)
 
 
 def run_relay_loop(shop: Shop, stop: threading.Event) -> None:
     """Relay until ``stop`` is set."""
-    raise SystemExit("shop: the relay is not available in this version")
+    build_relay(shop).run(stop)
 
 
 def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
-    """``shop dead-letters``."""
-    print("shop: dead letters are not available in this version", file=sys.stderr)
-    return 1
+    """``shop dead-letters list`` and ``shop dead-letters replay ID``."""
+    try:
+        if shop.redis is None:
+            print("shop: REDIS_URL must be set for this command", file=sys.stderr)
+            return 2
+        consumer = build_consumer(shop)
+        if args.dead_command == "list":
+            return _list_dead_letters(consumer.dead_letters, args.limit)
+        return _replay(consumer, args.id)
+    finally:
+        shop.close()
+
+
+def _list_dead_letters(stream: DeadLetterStream, limit: int) -> int:
+    letters = stream.list(limit)
+    if not letters:
+        print("no dead letters")
+        return 0
+    print(f"{'ID':<18} {'FAILED AT':<32} {'CHANNEL':<36} ERROR / MESSAGE")
+    for letter in letters:
+        excerpt = letter.message if len(letter.message) <= 80 else letter.message[:77] + "..."
+        print(f"{letter.id:<18} {letter.failed_at:<32} {letter.channel:<36} {letter.error}")
+        print(f"{'':<18} {excerpt}")
+    print(f"{len(letters)} of {stream.count()} dead letters")
+    return 0
+
+
+def _replay(consumer: CommandConsumer, entry_id: str) -> int:
+    letter = consumer.dead_letters.get(entry_id)
+    if letter is None:
+        print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
+        return 1
+    outcome = consumer.apply(letter.message, letter.channel)
+    if not outcome.ok:
+        print(f"shop: replay of {entry_id} failed: {outcome.error}", file=sys.stderr)
+        return 1
+    consumer.dead_letters.remove(entry_id)
+    print(f"replayed {entry_id}: applied, and removed from the dead letters")
+    return 0
 
 
 def outbox_status_command(shop: Shop) -> int:
     """``shop outbox status``."""
-    print("shop: outbox status is not available in this version", file=sys.stderr)
-    return 1
+    try:
+        status = outbox_status(shop.engine, orm.seedwork_tables.outbox)
+    finally:
+        shop.close()
+    age = "-" if status.oldest_pending_age is None else f"{status.oldest_pending_age:.1f} s"
+    print(f"pending: {status.pending}")
+    print(f"failed: {status.failed}")
+    print(f"oldest pending age: {age}")
+    return 0
 
 
 def views_rebuild_command(shop: Shop) -> int:

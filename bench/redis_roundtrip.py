@@ -1,0 +1,278 @@
+"""Command → event round trips through Redis and a real ``shop run`` process, beside a floor.
+
+A ChangeBatchQuantity envelope is published on its command channel; the clock stops when the
+BatchQuantityChanged it causes arrives on its event channel. Measured one at a time (p50/p99)
+and as a burst of 1,000 (throughput). The floor, in the same run, is a bare relay process that
+subscribes, parses JSON and publishes: the cost of Redis and Python alone. Last, the relay's
+throughput draining a 10,000-event outbox backlog. Uses a fresh PostgreSQL database
+(``SHOP_BENCH_POSTGRES_URL``, default the local server) and ``REDIS_URL`` (default local).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = os.environ.get(
+    "SHOP_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+ONE_AT_A_TIME = 300
+WARM_UP = 50
+BURST = 1_000
+BACKLOG = 10_000
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards."""
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"shop_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def floor_relay(redis_url: str, inbound: str, outbound: str) -> None:
+    """The floor: subscribe, parse, publish; runs in its own process until killed."""
+    client = Redis.from_url(redis_url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(inbound)
+    print("floor ready", flush=True)
+    for message in pubsub.listen():
+        data = json.loads(message["data"])
+        client.publish(outbound, json.dumps(data))
+
+
+class Probe:
+    """Sends numbered messages on one channel and waits for their echoes on another."""
+
+    def __init__(self, client: Redis, inbound: str, outbound: str, make: Callable[[int], str]):
+        self.client = client
+        self.inbound = inbound
+        self.make = make
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(outbound)
+        while not self.pubsub.subscribed:
+            self.pubsub.get_message(timeout=0.1)
+
+    def _wait_for(self, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while seen < count:
+            if self.pubsub.get_message(timeout=1.0) is not None:
+                seen += 1
+            elif time.monotonic() > deadline:
+                raise RuntimeError(f"only {seen} of {count} answers arrived")
+
+    def one_at_a_time(self, n: int, start: int) -> list[float]:
+        """Round-trip seconds of ``n`` messages sent one after the other."""
+        times = []
+        for i in range(start, start + n):
+            began = time.perf_counter()
+            self.client.publish(self.inbound, self.make(i))
+            self._wait_for(1)
+            times.append(time.perf_counter() - began)
+        return times
+
+    def burst(self, n: int, start: int) -> float:
+        """Messages per second for ``n`` sent at once."""
+        pipe = self.client.pipeline(transaction=False)
+        for i in range(start, start + n):
+            pipe.publish(self.inbound, self.make(i))
+        began = time.perf_counter()
+        pipe.execute()
+        self._wait_for(n)
+        return n / (time.perf_counter() - began)
+
+
+def report(name: str, times: list[float], rate: float) -> None:
+    """Print p50/p99 and throughput."""
+    ordered = sorted(times)
+    p50 = statistics.median(ordered) * 1e3
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1e3
+    print(f"   {name:<22} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   burst {rate:8.0f} /s")
+
+
+def start_process(
+    args: list[str], env: dict[str, str], ready: str, cwd: str
+) -> subprocess.Popen[str]:
+    """Start a process and wait for a line matching ``ready`` on its output."""
+    process = subprocess.Popen(
+        args,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if re.search(ready, line):
+            # Keep reading its output so the process never blocks on a full pipe.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process
+    raise RuntimeError(f"{args} exited before it was ready")
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """SIGTERM and wait."""
+    process.terminate()
+    process.wait(30)
+
+
+def main() -> None:
+    """Run the floor, the shop's round trips and the relay backlog, and print the numbers."""
+    with fresh_database() as database_url, tempfile.TemporaryDirectory() as workdir:
+        run(database_url, workdir)
+
+
+def run(database_url: str, workdir: str) -> None:
+    """The measurements on one database."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    client = Redis.from_url(REDIS_URL)
+    floor = start_process(
+        [
+            sys.executable,
+            "-c",
+            f"from bench.redis_roundtrip import floor_relay; "
+            f"floor_relay({REDIS_URL!r}, {prefix + '.floor.in'!r}, {prefix + '.floor.out'!r})",
+        ],
+        {"PYTHONPATH": os.getcwd()},
+        "floor ready",
+        os.getcwd(),
+    )
+    try:
+        probe = Probe(
+            client,
+            f"{prefix}.floor.in",
+            f"{prefix}.floor.out",
+            lambda i: json.dumps({"reference": "b1", "quantity": i}),
+        )
+        probe.one_at_a_time(WARM_UP, 0)
+        report("floor (bare relay)", probe.one_at_a_time(ONE_AT_A_TIME, 0), probe.burst(BURST, 0))
+    finally:
+        stop_process(floor)
+
+    seed(database_url, prefix)
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "SHOP_CHANNEL_PREFIX": prefix,
+        "SHOP_LOG_LEVEL": "WARNING",
+    }
+    shop = start_process(
+        [sys.executable, "-m", "shop.entrypoints.cli", "run", "--port", "0"],
+        {**env, "SHOP_LOG_LEVEL": "INFO"},
+        "shop ready",
+        workdir,
+    )
+    try:
+        probe = Probe(
+            client,
+            f"{prefix}.commands.change_batch_quantity",
+            f"{prefix}.events.batch_quantity_changed",
+            lambda i: json.dumps(
+                {
+                    "message_id": str(uuid.uuid4()),
+                    "type": "ChangeBatchQuantity",
+                    "payload": {"reference": "b1", "quantity": 10 + i},
+                }
+            ),
+        )
+        time.sleep(0.5)  # the consumer subscribes after the ready line
+        probe.one_at_a_time(WARM_UP, 100)  # every quantity differs from the last: an event each
+        times = probe.one_at_a_time(ONE_AT_A_TIME, 1000)
+        report("shop (consumer+relay)", times, probe.burst(BURST, 5000))
+    finally:
+        stop_process(shop)
+    drain_backlog(database_url, prefix)
+    for key in client.scan_iter(match=f"{prefix}.*"):
+        client.delete(key)
+    client.close()
+
+
+def seed(database_url: str, prefix: str) -> None:
+    """Migrate, and add the product and batch the commands change."""
+    from shop.bootstrap import bootstrap
+    from shop.config import Settings
+    from shop.domain import commands
+    from shop.domain.money import Money
+    from shop.migrations import upgrade
+
+    shop = bootstrap(Settings(database_url=database_url, channel_prefix=prefix))
+    upgrade(shop.engine)
+    shop.bus.handle(commands.AddProduct(sku="SKU-1", name="Bench", price=Money.of(100, "EUR")))
+    shop.bus.handle(commands.AddBatch(reference="b1", sku="SKU-1", quantity=10))
+    shop.close()
+
+
+def drain_backlog(database_url: str, prefix: str) -> None:
+    """Time the relay publishing a 10,000-event backlog."""
+    from seedwork.messages import utcnow
+    from shop.adapters import orm
+    from shop.bootstrap import bootstrap
+    from shop.config import Settings
+    from shop.entrypoints.workers import build_relay
+
+    shop = bootstrap(
+        Settings(database_url=database_url, redis_url=REDIS_URL, channel_prefix=prefix)
+    )
+    rows: list[dict[str, Any]] = []
+    for n in range(BACKLOG):
+        message_id = str(uuid.uuid4())
+        envelope = {
+            "message_id": message_id,
+            "type": "BatchQuantityChanged",
+            "version": 1,
+            "occurred_at": utcnow().isoformat(),
+            "correlation_id": message_id,
+            "causation_id": None,
+            "payload": {"reference": "b1", "sku": "SKU-1", "quantity": n},
+        }
+        rows.append(
+            {
+                "message_id": message_id,
+                "type": "BatchQuantityChanged",
+                "version": 1,
+                "occurred_at": utcnow(),
+                "correlation_id": message_id,
+                "envelope": json.dumps(envelope),
+                "handled_at": utcnow(),
+            }
+        )
+    with shop.engine.begin() as connection:
+        connection.execute(insert(orm.seedwork_tables.outbox), rows)
+    relay = build_relay(shop)
+    began = time.perf_counter()
+    drained = relay.drain()
+    elapsed = time.perf_counter() - began
+    shop.close()
+    print(
+        f"   relay backlog          {drained} events in {elapsed:.2f} s = "
+        f"{drained / elapsed:8.0f} events/s (goal >= 5,000)"
+    )
+
+
+if __name__ == "__main__":
+    main()

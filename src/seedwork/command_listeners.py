@@ -1,0 +1,174 @@
+"""Where commands come from: the pub/sub command channels and the durable commands stream.
+
+Each listener runs until its ``stop`` event is set, finishing the message in hand first, and
+reconnects with backoff when Redis goes away. Pub/sub is fire-and-forget: what is published
+while the listener is disconnected is not seen (the stream is the durable way in). Stream
+entries are read with a consumer group and acknowledged only after the command committed or
+was dead-lettered; entries left pending by a consumer that died are reclaimed (XAUTOCLAIM)
+once idle for ``claim_idle`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import ResponseError
+
+from seedwork.consumer import CommandConsumer
+from seedwork.redis_streams import UNREACHABLE, Channels, await_redis
+
+log = logging.getLogger("seedwork.consumer")
+
+
+def consumer_name() -> str:
+    """A name unique to this process for the consumer group."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class ChannelListener:
+    """Pattern-subscribes to ``<prefix>.commands.*`` and hands each message to the consumer."""
+
+    def __init__(
+        self, client: Redis, channels: Channels, consumer: CommandConsumer, *, poll: float = 0.5
+    ) -> None:
+        self._client = client
+        self._channels = channels
+        self._consumer = consumer
+        self._poll = poll
+        self.subscribed = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        """Listen until stopped."""
+        while not stop.is_set():
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            try:
+                pubsub.psubscribe(self._channels.commands_pattern)
+                log.info("consumer subscribed pattern=%s", self._channels.commands_pattern)
+                self.subscribed.set()
+                while not stop.is_set():
+                    message = pubsub.get_message(timeout=self._poll)
+                    if message is not None and message["type"] == "pmessage":
+                        channel = _text(message["channel"])
+                        self._consumer.consume(message["data"], channel, stop=stop)
+            except UNREACHABLE as error:
+                self.subscribed.clear()
+                log.warning("consumer lost redis source=channels error=%r", error)
+                if not await_redis(self._client, stop, "consumer-channels"):
+                    break
+            finally:
+                pubsub.close()
+        log.info("consumer stopped source=channels")
+
+
+class StreamListener:
+    """Reads ``<prefix>.commands`` in a consumer group, acknowledging after the outcome."""
+
+    def __init__(
+        self,
+        client: Redis,
+        channels: Channels,
+        consumer: CommandConsumer,
+        *,
+        group: str = "shop",
+        name: str | None = None,
+        block: float = 0.5,
+        batch: int = 50,
+        claim_idle: float = 15.0,
+        claim_interval: float = 5.0,
+    ) -> None:
+        self._client = client
+        self._stream = channels.commands_stream
+        self._consumer = consumer
+        self.group = group
+        self.name = name or consumer_name()
+        self._block_ms = int(block * 1000)
+        self._batch = batch
+        self._claim_idle_ms = int(claim_idle * 1000)
+        self._claim_interval = claim_interval
+        self.ready = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        """Read, reclaim and acknowledge until stopped."""
+        while not stop.is_set():
+            try:
+                self.ensure_group()
+                self.ready.set()
+                next_claim = 0.0
+                while not stop.is_set():
+                    if time.monotonic() >= next_claim:
+                        self.reclaim(stop)
+                        next_claim = time.monotonic() + self._claim_interval
+                    self.read_new(stop)
+            except UNREACHABLE as error:
+                self.ready.clear()
+                log.warning("consumer lost redis source=stream error=%r", error)
+                if not await_redis(self._client, stop, "consumer-stream"):
+                    break
+        log.info("consumer stopped source=stream name=%s", self.name)
+
+    def ensure_group(self) -> None:
+        """Create the consumer group (and the stream) unless they exist."""
+        try:
+            self._client.xgroup_create(self._stream, self.group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    def read_new(self, stop: threading.Event) -> int:
+        """Read new entries (waiting up to ``block``) and handle them; returns how many."""
+        response: Any = self._client.xreadgroup(
+            self.group, self.name, {self._stream: ">"}, count=self._batch, block=self._block_ms
+        )
+        return self._handle_all(response[0][1] if response else [], stop)
+
+    def reclaim(self, stop: threading.Event) -> int:
+        """Take over entries another consumer left pending too long, and handle them."""
+        handled, start = 0, "0-0"
+        while not stop.is_set():
+            response: Any = self._client.xautoclaim(
+                self._stream,
+                self.group,
+                self.name,
+                min_idle_time=self._claim_idle_ms,
+                start_id=start,
+                count=self._batch,
+            )
+            entries = [entry for entry in response[1] if entry and entry[1] is not None]
+            if entries:
+                log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
+            handled += self._handle_all(entries, stop)
+            start = _text(response[0])
+            if start == "0-0":
+                break
+        return handled
+
+    def _handle_all(self, entries: list[Any], stop: threading.Event) -> int:
+        handled = 0
+        for entry_id, fields in entries:
+            if stop.is_set():
+                break  # the rest stay pending and are reclaimed later
+            self.handle(_text(entry_id), fields, stop)
+            handled += 1
+        return handled
+
+    def handle(self, entry_id: str, fields: dict[Any, Any], stop: threading.Event) -> None:
+        """Consume one entry, then acknowledge it."""
+        raw = fields.get(b"message", fields.get("message"))
+        if raw is None:
+            keys = ", ".join(sorted(_text(k) for k in fields))
+            error = f"MessageError: stream entry has no 'message' field (fields: {keys})"
+            self._consumer.reject(repr(fields), error, self._stream)
+        else:
+            self._consumer.consume(raw, self._stream, stream_entry=entry_id, stop=stop)
+        self._client.xack(self._stream, self.group, entry_id)

@@ -1,0 +1,80 @@
+"""A private ``redis-server`` on a free port, which a test may stop and start again.
+
+Tests that take Redis away use this, never the machine's shared server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+
+def free_port() -> int:
+    """A local TCP port free right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PrivateRedis:
+    """One redis-server process without persistence: stopped, it forgets everything."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._directory = directory
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PrivateRedis:
+        """Start the server and wait until it answers."""
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self._process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=self._directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except OSError:
+                pass
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("private redis-server did not start")
+            time.sleep(0.02)
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM) and wait for it."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(10)
+        self._process = None
+
+    def client(self) -> Redis:
+        """A fresh client of this server."""
+        return Redis(port=self.port, socket_timeout=5)

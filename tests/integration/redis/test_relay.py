@@ -1,0 +1,156 @@
+"""The outbox relay against a real Redis: envelopes out on channels and stream, never lost."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from redis import Redis
+
+from seedwork.messages import Envelope
+from seedwork.redis_streams import Channels
+from seedwork.relay import OutboxRelay, PublishFailed, outbox_status
+from tests.integration.redis.world import (
+    AddStock,
+    ChangeStock,
+    World,
+    closed_port,
+    eventually,
+    stream_messages,
+    tables,
+)
+
+
+def subscribe(redis: Redis, *channels: str) -> Any:
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(*channels)
+    eventually(lambda: pubsub.get_message(timeout=0.01) is None and pubsub.subscribed)
+    return pubsub
+
+
+def received(pubsub: Any, count: int, timeout: float = 5.0) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout
+    while len(found) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            found.append((message["channel"].decode(), json.loads(message["data"])))
+    return found
+
+
+def test_events_go_out_on_their_channel_and_the_stream_with_their_envelope(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    pubsub = subscribe(redis, channels.event_channel("StockAdded"), "x")
+    pubsub.psubscribe(f"{channels.prefix}.events.*")
+    command = Envelope(message=AddStock(reference="s1", quantity=3), correlation_id="corr-1")
+    world.bus.handle(command)
+    world.bus.handle(ChangeStock(reference="s1", quantity=5))
+
+    assert make_relay().drain() == 3  # StockAdded, StockChanged and the internal StockNoted
+
+    [(channel, added)] = received(pubsub, 1)[:1]
+    assert channel == f"{channels.prefix}.events.stock_added"
+    [row] = [r for r in world.outbox() if r.type == "StockAdded"]
+    assert added == {
+        "message_id": row.message_id,
+        "type": "StockAdded",
+        "version": 1,
+        "occurred_at": added["occurred_at"],
+        "correlation_id": "corr-1",
+        "causation_id": command.message_id,
+        "payload": {"reference": "s1", "quantity": 3},
+    }
+    assert [m["type"] for m in stream_messages(redis, channels.events_stream)] == [
+        "StockAdded",
+        "StockChanged",
+    ]
+    assert all(r.published_at is not None for r in world.outbox())
+
+
+def test_internal_events_are_marked_relayed_without_going_out(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    world.bus.handle(AddStock(reference="s1", quantity=3))
+    world.bus.handle(ChangeStock(reference="s1", quantity=5))
+    make_relay().drain()
+    types = [m["type"] for m in stream_messages(redis, channels.events_stream)]
+    assert "StockNoted" not in types
+    assert outbox_status(world.engine, tables.outbox).pending == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_with_redis_unreachable_nothing_is_marked_sent_and_all_goes_out_later(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    for n in range(5):
+        world.bus.handle(AddStock(reference=f"s{n}", quantity=n))
+    unreachable = Redis(port=closed_port(), socket_connect_timeout=0.5)
+
+    with pytest.raises(PublishFailed):
+        make_relay(unreachable).relay_once()
+
+    status = outbox_status(world.engine, tables.outbox)
+    assert (status.pending, status.failed) == (5, 5)
+    assert status.oldest_pending_age is not None
+    [row, *_] = world.outbox()
+    assert row.attempts == 1 and "ConnectionError" in row.last_error
+    assert make_relay().drain() == 5
+    published = stream_messages(redis, channels.events_stream)
+    assert [m["payload"]["reference"] for m in published] == [f"s{n}" for n in range(5)]
+    assert outbox_status(world.engine, tables.outbox).pending == 0
+
+
+def test_a_running_relay_backs_off_and_delivers_once_redis_answers(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    world.bus.handle(AddStock(reference="s1", quantity=1))
+    stop = threading.Event()
+    relay = make_relay(Redis(port=closed_port(), socket_connect_timeout=0.2), max_backoff=0.05)
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    eventually(lambda: world.outbox()[0].attempts >= 3)
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert world.outbox()[0].published_at is None
+    assert make_relay().drain() == 1
+
+
+def test_a_notified_relay_publishes_at_once(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    relay = make_relay(poll_interval=30)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(0.05)
+        world.bus.handle(AddStock(reference="s1", quantity=1))
+        relay.notify()
+        eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
+    finally:
+        stop.set()
+        relay.notify()
+        thread.join(5)
+
+
+def test_two_relays_at_once_publish_every_event_exactly_once(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    for n in range(300):
+        world.bus.handle(AddStock(reference=f"s{n}", quantity=n))
+    relays = [make_relay(batch_size=7) for _ in range(2)]
+    threads = [threading.Thread(target=relay.drain) for relay in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    ids = [m["message_id"] for m in stream_messages(redis, channels.events_stream)]
+    assert len(ids) == 300
+    assert len(set(ids)) == 300
+    assert outbox_status(world.engine, tables.outbox).pending == 0

@@ -1,0 +1,91 @@
+"""Several workers at once, and reactions recovered after a crash between commit and dispatch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine
+
+from seedwork.consumer import CommandConsumer
+from seedwork.messages import new_id
+from seedwork.recovery import RecoverySweep
+from seedwork.redis_streams import Channels
+from seedwork.relay import OutboxRelay
+from tests.integration.redis.conftest import Running
+from tests.integration.redis.world import (
+    AddStock,
+    ChangeStock,
+    World,
+    change_stock,
+    eventually,
+    stream_messages,
+    tables,
+)
+
+
+def test_two_relays_and_two_consumers_lose_nothing_and_apply_nothing_twice(
+    world: World,
+    make_consumer: Callable[..., CommandConsumer],
+    make_relay: Callable[..., OutboxRelay],
+    listeners: Callable[..., Any],
+    running: Running,
+    redis: Redis,
+    channels: Channels,
+):
+    references = [f"s{n}" for n in range(40)]
+    for reference in references:
+        world.bus.handle(AddStock(reference=reference, quantity=0))
+    consumers = [make_consumer() for _ in range(2)]
+    for n, consumer in enumerate(consumers):
+        _, stream_listener = listeners(consumer, name=f"c{n}", batch=5)
+        running.start(stream_listener.run)
+    for _ in range(2):
+        relay = make_relay(batch_size=10, poll_interval=0.02)
+        running.start(relay.run)
+    commands = [
+        json.dumps(
+            {
+                "message_id": new_id(),
+                "type": "ChangeStock",
+                "payload": {"reference": reference, "quantity": quantity},
+            }
+        )
+        for quantity in range(1, 6)
+        for reference in references
+    ]
+    for command in commands + commands[:50]:  # fifty sent twice
+        redis.xadd(channels.commands_stream, {"message": command})
+
+    eventually(lambda: sum(c.stats.processed for c in consumers) == 250, timeout=30)
+    expected_events = 40 + 200  # StockAdded for each, StockChanged for each distinct command
+    eventually(lambda: len(stream_messages(redis, channels.events_stream)) >= expected_events)
+    published = stream_messages(redis, channels.events_stream)
+    ids = [m["message_id"] for m in published]
+    assert len(ids) == len(set(ids)) == expected_events
+    assert all(c.stats.processed > 0 for c in consumers)
+    for reference in references:
+        stock = world.stock(reference)
+        assert stock is not None and (stock.changes, stock.reactions) == (5, 5)
+    assert redis.xpending(channels.commands_stream, "shop")["pending"] == 0
+
+
+def test_events_committed_but_never_dispatched_are_recovered_once(world: World, engine: Engine):
+    world.bus.handle(AddStock(reference="s1", quantity=0))
+    for quantity in (1, 2, 3):
+        # A process that committed and died before dispatching: the handler without the bus.
+        change_stock(ChangeStock(reference="s1", quantity=quantity), world.new_uow())
+    assert world.stock("s1").reactions == 0
+    sweep = RecoverySweep(engine, tables.outbox, world.serializer, world.bus, grace=60)
+    assert sweep.sweep() == 0  # too young: probably being handled right now
+
+    assert sweep.sweep(grace=0) == 3
+    assert world.stock("s1").reactions == 3
+    assert sweep.sweep(grace=0) == 0
+    world.bus.dispatch_events(
+        world.serializer.loads(row.envelope) for row in world.outbox() if row.type == "StockChanged"
+    )
+    assert world.stock("s1").reactions == 3
+    assert all(row.handled_at is not None for row in world.outbox())

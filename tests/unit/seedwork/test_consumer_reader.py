@@ -1,0 +1,82 @@
+"""Reading raw Redis messages into command envelopes, and the names of channels and streams."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from seedwork.consumer import CommandReader, NotAccepted
+from seedwork.errors import InvalidPayload, MessageError
+from seedwork.messages import Command, MessageRegistry
+from seedwork.redis_streams import Channels, camel_case, snake_case
+from seedwork.serialization import Serializer
+
+
+@attrs.frozen(kw_only=True)
+class ChangeLevel(Command):
+    level_id: str
+    level: int
+
+
+@attrs.frozen(kw_only=True)
+class ResetLevel(Command):
+    level_id: str
+
+
+CHANNELS = Channels("app")
+READER = CommandReader(
+    Serializer(MessageRegistry().add(ChangeLevel, ResetLevel)), CHANNELS, ["ChangeLevel"]
+)
+CHANNEL = "app.commands.change_level"
+
+
+def test_names_follow_the_prefix():
+    assert CHANNELS.event_channel("BatchQuantityChanged") == "app.events.batch_quantity_changed"
+    assert CHANNELS.command_channel("AddBatch") == "app.commands.add_batch"
+    assert (CHANNELS.events_stream, CHANNELS.commands_stream) == ("app.events", "app.commands")
+    assert CHANNELS.dead_letters_stream == "app.dead_letters"
+    assert CHANNELS.command_name("app.commands.ship_order") == "ShipOrder"
+    assert CHANNELS.command_name("other.commands.ship_order") is None
+    assert camel_case(snake_case("OutOfStock")) == "OutOfStock"
+
+
+def test_a_full_envelope_keeps_its_ids_and_is_deduplicated():
+    envelope = READER.read(
+        '{"message_id": "m1", "correlation_id": "c1", "type": "ChangeLevel",'
+        ' "payload": {"level_id": "l", "level": 2}}',
+        "app.commands",
+    )
+    assert envelope.message == ChangeLevel(level_id="l", level=2)
+    assert (envelope.message_id, envelope.correlation_id, envelope.dedupe) == ("m1", "c1", True)
+
+
+def test_the_channel_names_the_type_of_an_untyped_envelope_or_a_bare_payload():
+    untyped = READER.read('{"payload": {"level_id": "l", "level": 1}}', CHANNEL)
+    bare = READER.read('{"level_id": "l", "level": 1}', CHANNEL)
+    assert untyped.message == bare.message == ChangeLevel(level_id="l", level=1)
+    assert not bare.dedupe
+
+
+def test_a_stream_entry_without_message_id_gets_a_stable_one():
+    raw = '{"type": "ChangeLevel", "payload": {"level_id": "l", "level": 1}}'
+    first = READER.read(raw, "app.commands", stream_entry="1-0")
+    again = READER.read(raw, "app.commands", stream_entry="1-0")
+    other = READER.read(raw, "app.commands", stream_entry="2-0")
+    assert first.message_id == again.message_id != other.message_id
+    assert first.dedupe and first.correlation_id == first.message_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "channel", "error"),
+    [
+        ("nope", CHANNEL, MessageError),
+        ("[]", CHANNEL, MessageError),
+        ('{"level_id": "l", "level": 1}', "app.commands", MessageError),
+        ('{"level_id": "l"}', "app.commands.reset_level", NotAccepted),
+        ('{"type": "ResetLevel", "payload": {}}', CHANNEL, MessageError),
+        ('{"level_id": "l", "level": "high"}', CHANNEL, InvalidPayload),
+    ],
+)
+def test_what_cannot_be_read_says_why(raw: str, channel: str, error: type[Exception]):
+    with pytest.raises(error):
+        READER.read(raw, channel)
