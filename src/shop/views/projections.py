@@ -48,8 +48,9 @@ def _upsert(
         index_elements=keys,
         set_=changes,
         where=table.c.position <= statement.excluded.position,
-    )
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    ).returning(table.c.position)
+    # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT through the ORM.
+    return session.execute(statement).first() is not None
 
 
 def product_added(session: Session, event: events.ProductAdded, position: int) -> None:

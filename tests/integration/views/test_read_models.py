@@ -124,6 +124,11 @@ def test_an_event_handled_twice_or_late_changes_nothing(shop: Shop, views: SqlRe
             if projector is not None:
                 projector(session, envelope.message, position)
     assert everything(shop) == before
+    # The oldest stock snapshot alone, late: the newer rows must stay as they are.
+    oldest = next(e for e in old if isinstance(e.message, events.StockRevised))
+    with Session(shop.engine) as session, session.begin():
+        projections.stock_revised(session, oldest.message, 1)
+    assert everything(shop) == before
 
 
 def test_a_snapshot_not_in_the_log_still_applies(shop: Shop, views: SqlReadModels):
