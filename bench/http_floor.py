@@ -63,28 +63,21 @@ def _outbox(cursor: psycopg.Cursor[Any], *payloads: dict[str, Any]) -> list[str]
 
 
 def _handler(message_id: str, name: str, work: Any, *, view: bool = True) -> None:
-    """One event handler: its own transaction, inbox check, (position,) work, inbox row."""
+    """One event handler: its own transaction, inbox row claimed first, (position,) work."""
     db = connection()
     with db.transaction(), db.cursor() as cursor:
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM floor_inbox WHERE message_id=%s AND handler=%s)",
+            "INSERT INTO floor_inbox VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING message_id",
             (message_id, name),
         )
+        if cursor.fetchone() is None:
+            return
         position = 0
         if view:
             cursor.execute("SELECT id FROM floor_outbox WHERE message_id=%s", (message_id,))
             row = cursor.fetchone()
             position = row[0] if row else 0
         work(cursor, position)
-        cursor.execute("SAVEPOINT s")
-        cursor.execute("INSERT INTO floor_inbox VALUES (%s, %s)", (message_id, name))
-        cursor.execute("RELEASE SAVEPOINT s")
-
-
-def _handled(ids: list[str]) -> None:
-    db = connection()
-    with db.transaction():
-        db.execute("UPDATE floor_outbox SET handled_at=now() WHERE message_id = ANY(%s)", (ids,))
 
 
 def _order_view(order_id: str, customer_id: str, status: str) -> Any:
@@ -163,7 +156,6 @@ def add_batch() -> Any:
 
     _handler(added, "allocate", waiting, view=False)
     _handler(revised, "view", _stock_view(sku, batches))
-    _handled([added, revised])
     return {"reference": reference}, 201
 
 
@@ -182,9 +174,8 @@ def create_order() -> Any:
             "INSERT INTO floor_orders (order_id, customer_id, status) VALUES (%s, %s, 'draft')",
             (order_id, customer_id),
         )
-        created, revised = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
+        _created, revised = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
     _handler(revised, "view", _order_view(order_id, customer_id, "draft"))
-    _handled([created, revised])
     return {"order_id": order_id}, 201, {"Location": f"/orders/{order_id}"}
 
 
@@ -201,7 +192,6 @@ def _change_order(order_id: str, statements: list[tuple[str, tuple[Any, ...]]]) 
             cursor.execute(statement, parameters)
         (revised,) = _outbox(cursor, {"order_id": order_id})
     _handler(revised, "view", _order_view(order_id, customer_id, "draft"))
-    _handled([revised])
     with db.transaction(), db.cursor() as cursor:
         return _order_document(cursor, order_id)
 
@@ -279,7 +269,6 @@ def place(order_id: str) -> Any:
     _, stock_revised, _, order_revised = found["events"]
     _handler(order_revised, "view", _order_view(order_id, customer_id, "confirmed"))
     _handler(stock_revised, "view", _stock_view(found["sku"], found["batches"]))
-    _handled([placed, revised, *found["events"]])
     with db.transaction(), db.cursor() as cursor:
         return _order_document(cursor, order_id), 202
 

@@ -54,7 +54,7 @@ class MessageBus:
         dependencies: Dependencies,
         dead_letters: DeadLetterSink,
         retry: RetryPolicy = RetryPolicy(),
-        after_dispatch: Callable[[list[Envelope]], None] | None = None,
+        on_commit: Callable[[list[Envelope]], None] | None = None,
     ) -> None:
         self._commands: dict[type[Message], BoundHandler] = {}
         for command_type, handler in command_handlers.items():
@@ -68,7 +68,8 @@ class MessageBus:
             self._events[event_type] = tuple(bind(h, dependencies) for h in handlers)
         self._dead_letters = dead_letters
         self._retry = retry
-        self._after_dispatch = after_dispatch
+        # Told of the events of every commit as soon as it happened (wakes an outbox relay).
+        self._on_commit = on_commit
 
     @classmethod
     def from_pairs(
@@ -86,6 +87,10 @@ class MessageBus:
             command_handlers[command_type] = handler
         return cls(command_handlers=command_handlers, event_handlers=events, **kwargs)
 
+    def event_handler_names(self, event_type: type[Message]) -> tuple[str, ...]:
+        """The names of the handlers an event type goes to (their inbox keys)."""
+        return tuple(bound.name for bound in self._events.get(event_type, ()))
+
     def handles(self, message_type: type[Message]) -> bool:
         """Whether a command type has a handler here."""
         return message_type in self._commands
@@ -97,7 +102,6 @@ class MessageBus:
         """
         envelope = message if isinstance(message, Envelope) else Envelope(message=message)
         queue: deque[Envelope] = deque([envelope])
-        dispatched: list[Envelope] = []
         result = None
         while queue:
             current = queue.popleft()
@@ -107,9 +111,6 @@ class MessageBus:
                     result = outcome
             else:
                 self._handle_event(current, queue)
-                dispatched.append(current)
-        if dispatched and self._after_dispatch is not None:
-            self._after_dispatch(dispatched)
         return result
 
     def dispatch_events(self, envelopes: Iterable[Envelope]) -> None:
@@ -200,5 +201,9 @@ class MessageBus:
             )
             return None
         if uow is not None:
-            queue.extend(uow.collect_new_events())
+            committed = list(uow.collect_new_events())
+            if committed:
+                queue.extend(committed)
+                if self._on_commit is not None:
+                    self._on_commit(committed)
         return result

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Table, TextClause, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +18,9 @@ from seedwork.tables import SeedworkTables
 from seedwork.uow import AbstractUnitOfWork
 
 RepositoryFactory = Callable[[Session], Any]
+
+# Dialects with INSERT ... ON CONFLICT DO NOTHING; others claim the inbox row in a savepoint.
+_UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
 
 # PostgreSQL SQLSTATEs that mean "another transaction won; try again".
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
@@ -57,17 +61,31 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             for name, factory in self._repository_factories.items()
         }
         if self.handling is not None and self.handling.dedupe:
-            inbox = self._tables.inbox
-            seen = session.execute(
-                select(
-                    exists().where(
-                        inbox.c.message_id == self.handling.envelope.message_id,
-                        inbox.c.handler == self.handling.handler,
-                    )
-                )
-            ).scalar()
-            if seen:
+            self._claim(session)
+
+    def _claim(self, session: Session) -> None:
+        """Write the inbox row first: one statement decides whether this message is new.
+
+        A concurrent duplicate waits on the row until this transaction ends, then finds it.
+        """
+        assert self.handling is not None
+        row = {
+            "message_id": self.handling.envelope.message_id,
+            "handler": self.handling.handler,
+            "processed_at": utcnow(),
+        }
+        inbox = self._tables.inbox
+        dialect = session.get_bind().dialect.name
+        if dialect in _UPSERT_DIALECTS:
+            statement = _claim_statement(dialect, inbox)
+            if session.execute(statement, row).first() is None:
                 raise AlreadyHandled(self.handling.envelope.message_id)
+            return
+        try:
+            with session.begin_nested():
+                session.execute(insert(inbox), row)
+        except IntegrityError:
+            raise AlreadyHandled(self.handling.envelope.message_id) from None
 
     def _commit(self, envelopes: list[Envelope]) -> None:
         session = self.session
@@ -78,8 +96,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 session.execute(
                     insert(self._tables.outbox), [self._outbox_row(e) for e in envelopes]
                 )
-            if self.handling is not None and self.handling.dedupe:
-                self._mark_processed(session)
             session.commit()
         except StaleDataError as error:
             session.rollback()
@@ -89,21 +105,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if _is_retryable(error):
                 raise ConcurrencyConflict(str(error.orig)) from None
             raise
-
-    def _mark_processed(self, session: Session) -> None:
-        assert self.handling is not None
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(self._tables.inbox),
-                    {
-                        "message_id": self.handling.envelope.message_id,
-                        "handler": self.handling.handler,
-                        "processed_at": utcnow(),
-                    },
-                )
-        except IntegrityError:
-            raise AlreadyHandled(self.handling.envelope.message_id) from None
 
     def _outbox_row(self, envelope: Envelope) -> dict[str, Any]:
         data = self._serializer.envelope_dict(envelope)
@@ -129,6 +130,18 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.session.close()
             self.session = None
         self._repositories = {}
+
+
+@functools.cache
+def _claim_statement(dialect: str, inbox: Table) -> TextClause:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, as text: SQLAlchemy cannot cache the
+    compiled form of its ON CONFLICT construct, and this runs for every event handled."""
+    name = inbox.name if inbox.schema is None else f"{inbox.schema}.{inbox.name}"
+    return text(
+        f"INSERT INTO {name} (message_id, handler, processed_at)"
+        " VALUES (:message_id, :handler, :processed_at)"
+        " ON CONFLICT DO NOTHING RETURNING message_id"
+    ).bindparams(bindparam("processed_at", type_=inbox.c.processed_at.type))
 
 
 def _is_retryable(error: Exception) -> bool:

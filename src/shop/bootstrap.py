@@ -19,7 +19,7 @@ from seedwork.serialization import Serializer
 from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
-from shop.adapters.failed_events import DispatchHooks, SqlFailedEvents, mark_handled
+from shop.adapters.failed_events import SqlFailedEvents
 from shop.config import Settings
 
 log = logging.getLogger("shop")
@@ -45,6 +45,17 @@ def default_handlers() -> tuple[
     return handlers.COMMAND_HANDLERS, events
 
 
+class CommitHooks:
+    """Listeners told of every commit's events right away (``shop run`` wakes its relay)."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[list[Envelope]], None]] = []
+
+    def __call__(self, envelopes: list[Envelope]) -> None:
+        for listener in self.listeners:
+            listener(envelopes)
+
+
 @attrs.define
 class Shop:
     """A wired application: what entrypoints need, and ``close()`` to release it."""
@@ -56,7 +67,7 @@ class Shop:
     bus: MessageBus
     uow_factory: Callable[[], SqlAlchemyUnitOfWork]
     redis: Redis | None = None
-    after_dispatch: DispatchHooks | None = None
+    on_commit: CommitHooks = attrs.field(factory=lambda: CommitHooks())
 
     def close(self) -> None:
         """Dispose of the connection pools."""
@@ -89,7 +100,7 @@ def bootstrap(
         orm.repository_factories(),
     )
     default_commands, default_events = default_handlers()
-    after_dispatch = DispatchHooks(engine, orm.seedwork_tables.outbox)
+    on_commit = CommitHooks()
     bus = MessageBus(
         command_handlers=default_commands if command_handlers is None else command_handlers,
         event_handlers=default_events if event_handlers is None else event_handlers,
@@ -100,7 +111,7 @@ def bootstrap(
         dead_letters=dead_letters
         or SqlFailedEvents(engine, orm.seedwork_tables.failed_events, serializer),
         retry=retry or RetryPolicy(),
-        after_dispatch=after_dispatch,
+        on_commit=on_commit,
     )
     return Shop(
         settings=settings,
@@ -110,7 +121,7 @@ def bootstrap(
         bus=bus,
         uow_factory=uow_factory,
         redis=redis_client(settings.redis_url) if settings.redis_url else None,
-        after_dispatch=after_dispatch,
+        on_commit=on_commit,
     )
 
 
@@ -123,8 +134,3 @@ def redis_client(url: str) -> Redis:
         health_check_interval=15,
         retry_on_timeout=False,
     )
-
-
-def handled_envelopes(shop: Shop, envelopes: list[Envelope]) -> None:
-    """Mark events as handled in-process (exposed for the recovery sweep)."""
-    mark_handled(shop.engine, orm.seedwork_tables.outbox, envelopes)

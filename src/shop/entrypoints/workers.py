@@ -77,7 +77,8 @@ def build_listeners(
 
 def build_recovery(shop: Shop) -> RecoverySweep:
     """The recovery sweep of a wired shop."""
-    return RecoverySweep(shop.engine, orm.seedwork_tables.outbox, shop.serializer, shop.bus)
+    tables = orm.seedwork_tables
+    return RecoverySweep(shop.engine, tables.outbox, shop.serializer, shop.bus, inbox=tables.inbox)
 
 
 def _thread(
@@ -91,8 +92,7 @@ def _thread(
 def start_workers(shop: Shop, stop: threading.Event) -> list[threading.Thread]:
     """Start the consumer, relay and recovery threads of ``shop run``."""
     relay = build_relay(shop)
-    if shop.after_dispatch is not None:
-        shop.after_dispatch.listeners.append(relay.notify)
+    shop.on_commit.listeners.append(relay.notify)
     channel_listener, stream_listener = build_listeners(shop, build_consumer(shop))
     return [
         _thread("relay", relay.run, stop),

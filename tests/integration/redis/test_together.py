@@ -78,7 +78,9 @@ def test_events_committed_but_never_dispatched_are_recovered_once(world: World, 
         # A process that committed and died before dispatching: the handler without the bus.
         change_stock(ChangeStock(reference="s1", quantity=quantity), world.new_uow())
     assert world.stock("s1").reactions == 0
-    sweep = RecoverySweep(engine, tables.outbox, world.serializer, world.bus, grace=60)
+    sweep = RecoverySweep(
+        engine, tables.outbox, world.serializer, world.bus, grace=60, inbox=tables.inbox
+    )
     assert sweep.sweep() == 0  # too young: probably being handled right now
 
     assert sweep.sweep(grace=0) == 3

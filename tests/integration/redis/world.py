@@ -6,7 +6,6 @@ real SQLAlchemy unit of work, inbox and outbox, on a real database and a real Re
 
 from __future__ import annotations
 
-import functools
 import json
 import socket
 import time
@@ -15,12 +14,12 @@ from typing import Any
 
 import attrs
 from redis import Redis
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from seedwork.bus import MessageBus, RetryPolicy
 from seedwork.injection import Dependencies
-from seedwork.messages import Command, Envelope, Event, MessageRegistry, utcnow
+from seedwork.messages import Command, Event, MessageRegistry
 from seedwork.model import AggregateRoot
 from seedwork.serialization import Serializer
 from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
@@ -179,15 +178,6 @@ class World:
             return list(connection.execute(select(tables.outbox).order_by(tables.outbox.c.id)))
 
 
-def mark_handled(engine: Engine, envelopes: list[Envelope]) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            update(tables.outbox)
-            .where(tables.outbox.c.message_id.in_([e.message_id for e in envelopes]))
-            .values(handled_at=utcnow())
-        )
-
-
 def build_world(engine: Engine) -> World:
     metadata.drop_all(engine)
     metadata.create_all(engine)
@@ -211,7 +201,6 @@ def build_world(engine: Engine) -> World:
         dependencies=Dependencies(factories={"uow": new_uow}),
         dead_letters=FakeDeadLetters(),
         retry=RetryPolicy(conflict_attempts=20, initial_wait=0.002, max_wait=0.05),
-        after_dispatch=functools.partial(mark_handled, engine),
     )
     return World(engine=engine, serializer=serializer, bus=bus, new_uow=new_uow)
 
