@@ -44,13 +44,13 @@ def _upsert(
     statement = dialect_insert(table).values(row)
     keys = [column.name for column in table.primary_key.columns]
     changes = {name: statement.excluded[name] for name in row if name not in (*keys, *keep)}
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=keys,
         set_=changes,
         where=table.c.position <= statement.excluded.position,
     ).returning(table.c.position)
     # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT through the ORM.
-    return session.execute(statement).first() is not None
+    return session.execute(upsert).first() is not None
 
 
 def product_added(session: Session, event: events.ProductAdded, position: int) -> None:
