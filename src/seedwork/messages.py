@@ -65,6 +65,9 @@ class Envelope:
     dedupe: bool = attrs.field(
         default=attrs.Factory(lambda self: isinstance(self.message, Event), takes_self=True)
     )
+    # Where the event sits in the event log (the outbox row id), once it was written there;
+    # local knowledge, never part of the wire format.
+    log_position: int | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.correlation_id is None:

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 from sqlalchemy import Table, TextClause, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,9 +94,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         try:
             session.flush()
             if envelopes:
-                session.execute(
-                    insert(self._tables.outbox), [self._outbox_row(e) for e in envelopes]
+                outbox = self._tables.outbox
+                written = session.execute(
+                    insert(outbox).returning(
+                        outbox.c.id, outbox.c.message_id, sort_by_parameter_order=True
+                    ),
+                    [self._outbox_row(e) for e in envelopes],
                 )
+                positions = dict((message_id, id_) for id_, message_id in written.tuples())
+                envelopes[:] = [
+                    attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes
+                ]
             session.commit()
         except StaleDataError as error:
             session.rollback()

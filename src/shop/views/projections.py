@@ -6,11 +6,22 @@ an event twice, or after a newer one of the same aggregate, leaves the row as it
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Table,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,18 +50,27 @@ def _upsert(
     session: Session, table: Table, row: dict[str, Any], keep: tuple[str, ...] = ()
 ) -> bool:
     """Insert ``row`` or move the existing one forward; False when the row is already newer."""
-    dialect = session.get_bind().dialect.name
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).values(row)
+    statement = _upsert_statement(session.get_bind().dialect.name, table, tuple(row), keep)
+    # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT through the ORM.
+    return session.execute(statement, row).first() is not None
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], keep: tuple[str, ...]
+) -> TextClause:
+    """The guarded upsert as text, compiled once: SQLAlchemy does not cache ON CONFLICT."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values({name: bindparam(name) for name in columns})
     keys = [column.name for column in table.primary_key.columns]
-    changes = {name: statement.excluded[name] for name in row if name not in (*keys, *keep)}
+    changes = {name: statement.excluded[name] for name in columns if name not in (*keys, *keep)}
     upsert = statement.on_conflict_do_update(
         index_elements=keys,
         set_=changes,
         where=table.c.position <= statement.excluded.position,
     ).returning(table.c.position)
-    # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT through the ORM.
-    return session.execute(upsert).first() is not None
+    sql = str(upsert.compile(dialect=module.dialect(paramstyle="named")))
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
 
 
 def product_added(session: Session, event: events.ProductAdded, position: int) -> None:
@@ -219,6 +239,8 @@ def update_views(event: Event, uow: ProjectionUnitOfWork, outbox: Table) -> None
 
 
 def _position(session: Session, handling: Handling | None, outbox: Table) -> int:
+    if handling is not None and handling.envelope.log_position is not None:
+        return handling.envelope.log_position
     if handling is not None:
         found = session.execute(
             select(outbox.c.id).where(outbox.c.message_id == handling.envelope.message_id)

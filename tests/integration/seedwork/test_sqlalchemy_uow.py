@@ -95,6 +95,7 @@ def test_a_commit_writes_the_change_and_its_events_to_the_outbox(new_uow: Any, e
     with engine.connect() as connection:
         row = connection.execute(select(tables.outbox)).one()
     assert row.message_id == envelope.message_id
+    assert envelope.log_position == row.id  # handlers learn the event's place in the log
     assert row.type == "Tallied"
     assert row.published_at is None
     assert count(engine, tallies) == 1
