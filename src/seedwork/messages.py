@@ -7,7 +7,7 @@ keyword-only fields.
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -39,8 +39,16 @@ class Event(Message):
 
 
 def new_id() -> str:
-    """A fresh message id (a UUID4 string)."""
-    return str(uuid.uuid4())
+    """A fresh message id: a random (version 4, RFC 4122 variant) UUID string.
+
+    Formatted by hand from 16 random bytes: a third of the cost of ``str(uuid.uuid4())``,
+    and every message pays it.
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = "89ab"
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,43 @@
+"""Message ids and envelopes."""
+
+from __future__ import annotations
+
+import uuid
+
+import attrs
+
+from seedwork.messages import Command, Envelope, Event, new_id
+
+
+@attrs.frozen(kw_only=True)
+class Ping(Command):
+    n: int
+
+
+@attrs.frozen(kw_only=True)
+class Pinged(Event):
+    n: int
+
+
+def test_message_ids_are_distinct_rfc4122_version_4_uuids() -> None:
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:200]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_a_first_message_correlates_with_itself_and_has_no_cause() -> None:
+    envelope = Envelope(message=Ping(n=1))
+    assert envelope.correlation_id == envelope.message_id
+    assert envelope.causation_id is None
+    assert envelope.dedupe is False
+
+
+def test_what_follows_keeps_the_correlation_and_names_its_cause() -> None:
+    first = Envelope(message=Ping(n=1))
+    second = first.caused(Pinged(n=1))
+    assert second.correlation_id == first.message_id
+    assert second.causation_id == first.message_id
+    assert second.message_id != first.message_id
+    assert second.dedupe is True  # events are applied at most once per handler
