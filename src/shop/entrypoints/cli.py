@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,15 @@ def _port(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0-65535 (0: any free port), got {port}")
     return port
+
+
+def _entry_id(value: str) -> str:
+    if not re.fullmatch(r"\d{1,20}-\d{1,20}", value):
+        raise argparse.ArgumentTypeError(
+            f"not a dead-letter id: {value!r} (ids look like 1732355000000-0; see "
+            "'shop dead-letters list')"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead_list = dead_commands.add_parser("list", help="list dead letters")
     dead_list.add_argument("--limit", type=int, default=50)
     replay = dead_commands.add_parser("replay", help="re-drive one dead letter")
-    replay.add_argument("id")
+    replay.add_argument("id", type=_entry_id, help="the dead letter's id, as listed")
     outbox = commands.add_parser("outbox", help="the outbox of events")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     outbox_commands.add_parser("status", help="pending, failed and oldest pending age")
@@ -65,9 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level_number,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from shop.entrypoints import commands
 
-    return commands.dispatch(args, settings)
+    try:
+        return commands.dispatch(args, settings)
+    except (OperationalError, InterfaceError) as error:
+        print(f"shop: the database is unreachable: {error.orig or error}", file=sys.stderr)
+    except (RedisConnectionError, RedisTimeoutError) as error:
+        print(f"shop: Redis is unreachable: {error}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
