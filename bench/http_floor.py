@@ -53,17 +53,21 @@ def connection() -> psycopg.Connection[Any]:
     return found
 
 
-def _outbox(cursor: psycopg.Cursor[Any], *payloads: dict[str, Any]) -> list[str]:
+def _outbox(cursor: psycopg.Cursor[Any], *payloads: dict[str, Any]) -> list[tuple[str, int]]:
+    """Write the events in one statement; (message id, log position) of each, in order."""
     ids = [str(uuid.uuid4()) for _ in payloads]
-    cursor.executemany(
-        "INSERT INTO floor_outbox (message_id, envelope) VALUES (%s, %s)",
-        [(i, json.dumps(p)) for i, p in zip(ids, payloads, strict=True)],
+    values = ", ".join(["(%s, %s)"] * len(payloads))
+    cursor.execute(
+        f"INSERT INTO floor_outbox (message_id, envelope) VALUES {values} RETURNING message_id, id",
+        [v for i, p in zip(ids, payloads, strict=True) for v in (i, json.dumps(p))],
     )
-    return ids
+    positions = dict(cursor.fetchall())
+    return [(i, positions[i]) for i in ids]
 
 
-def _handler(message_id: str, name: str, work: Any, *, view: bool = True) -> None:
-    """One event handler: its own transaction, inbox row claimed first, (position,) work."""
+def _handler(event: tuple[str, int], name: str, work: Any, *, view: bool = True) -> None:
+    """One event handler: its own transaction, inbox row claimed first, work at the position."""
+    message_id, position = event
     db = connection()
     with db.transaction(), db.cursor() as cursor:
         cursor.execute(
@@ -72,12 +76,7 @@ def _handler(message_id: str, name: str, work: Any, *, view: bool = True) -> Non
         )
         if cursor.fetchone() is None:
             return
-        position = 0
-        if view:
-            cursor.execute("SELECT id FROM floor_outbox WHERE message_id=%s", (message_id,))
-            row = cursor.fetchone()
-            position = row[0] if row else 0
-        work(cursor, position)
+        work(cursor, position if view else 0)
 
 
 def _order_view(order_id: str, customer_id: str, status: str) -> Any:
