@@ -187,7 +187,10 @@ class Serializer:
             raise MessageError("causation_id must be a string or null")
         occurred = data.get("occurred_at")
         if occurred is not None:
-            extra["occurred_at"] = _structure_datetime(occurred, datetime)
+            try:
+                extra["occurred_at"] = _structure_datetime(occurred, datetime)
+            except (TypeError, ValueError) as error:
+                raise InvalidPayload([FieldError("occurred_at", str(error))]) from None
         return Envelope(message=message, causation_id=causation, **extra)
 
     def loads(self, text: str | bytes, *, default_type: str | None = None) -> Envelope:
@@ -196,4 +199,6 @@ class Serializer:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as error:
             raise MessageError(f"not valid JSON: {error}") from None
+        except RecursionError:
+            raise MessageError("not valid JSON: nested too deeply") from None
         return self.from_dict(data, default_type=default_type)

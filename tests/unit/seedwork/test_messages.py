@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import attrs
+import pytest
 
-from seedwork.messages import Command, Envelope, Event, new_id
+from seedwork.errors import InvalidPayload, MessageError
+from seedwork.messages import Command, Envelope, Event, MessageRegistry, new_id
+from seedwork.serialization import Serializer
 
 
 @attrs.frozen(kw_only=True)
@@ -41,3 +45,20 @@ def test_what_follows_keeps_the_correlation_and_names_its_cause() -> None:
     assert second.causation_id == first.message_id
     assert second.message_id != first.message_id
     assert second.dedupe is True  # events are applied at most once per handler
+
+
+def _serializer() -> Serializer:
+    return Serializer(MessageRegistry().add(Ping, Pinged))
+
+
+def test_json_nested_too_deeply_is_a_message_error_not_a_crash() -> None:
+    with pytest.raises(MessageError, match="nested too deeply"):
+        _serializer().loads("[" * 200_000)
+
+
+@pytest.mark.parametrize("bad", ["yesterday", 1, ["2026-01-01"]])
+def test_a_bad_occurred_at_is_a_field_error(bad: object) -> None:
+    text = json.dumps({"type": "Ping", "payload": {"n": 1}, "occurred_at": bad})
+    with pytest.raises(InvalidPayload) as error:
+        _serializer().loads(text)
+    assert [e.field for e in error.value.errors] == ["occurred_at"]
