@@ -127,6 +127,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             "envelope": self._serializer.dumps(envelope),
         }
 
+    def _translate(self, error: BaseException) -> BaseException | None:
+        if isinstance(error, StaleDataError):
+            return ConcurrencyConflict(str(error))
+        if isinstance(error, IntegrityError | OperationalError) and _is_retryable(error):
+            return ConcurrencyConflict(str(error.orig))
+        return None
+
     def rollback(self) -> None:
         """Discard the change and the pending events."""
         if self.session is not None:

@@ -106,6 +106,11 @@ class AbstractUnitOfWork(abc.ABC):
                 self.rollback()
         finally:
             self._end()
+        translated = self._translate(exc) if exc is not None else None
+        if translated is not None:
+            # A conflict found inside the block (say, by an autoflush before a query) is as
+            # retryable as one found at commit.
+            raise translated from None
 
     def track(self, repository: Any) -> TrackingRepository:
         """Wrap a repository so the aggregates it hands out are tracked."""
@@ -142,6 +147,10 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None:
         """Discard the change."""
+
+    def _translate(self, error: BaseException) -> BaseException | None:
+        """The error to raise instead of ``error`` leaving the block, or None to keep it."""
+        return None
 
     def _end(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources at the end of the block."""

@@ -156,6 +156,27 @@ def test_a_stale_version_is_a_concurrency_conflict(new_uow: Any, engine: Engine)
         assert check.tallies.get("t1").value == 1
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_stale_version_found_by_an_autoflush_is_a_concurrency_conflict(
+    new_uow: Any, engine: Engine
+):
+    setup = new_uow()
+    with setup:
+        setup.tallies.add(Tally("t1"))
+        setup.commit()
+    slow, fast = new_uow(), new_uow()
+    with pytest.raises(ConcurrencyConflict), slow:
+        stale = slow.tallies.get("t1")
+        with fast:
+            fast.tallies.get("t1").add(1)
+            fast.commit()
+        stale.add(10)
+        slow.tallies.get("t2")  # the query flushes the stale change first
+    check = new_uow()
+    with check:
+        assert check.tallies.get("t1").value == 1
+
+
 def test_a_deduplicated_message_is_applied_once(new_uow: Any, engine: Engine):
     envelope = Envelope(message=Tallied(tally_id="x", value=0), dedupe=True)
     applied = 0
