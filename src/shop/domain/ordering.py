@@ -234,7 +234,7 @@ class Order(AggregateRoot):
             raise OrderAlreadyShipped(self.order_id)
         if self.status == OrderStatus.CANCELLED:
             raise OrderAlreadyCancelled(self.order_id)
-        if self.status != OrderStatus.CONFIRMED:
+        if self.status != OrderStatus.CONFIRMED or not all(ln.allocated for ln in self.lines):
             raise OrderNotConfirmed(self.order_id, self.status)
         self.status = OrderStatus.SHIPPED
         self.tracking_number = tracking_number
@@ -273,11 +273,18 @@ class Order(AggregateRoot):
             self._revised()
 
     def line_deallocated(self, sku: str, batch_reference: str | None = None) -> None:
-        """A line gave its stock back (to ``batch_reference``, when given); status unchanged."""
+        """A line gave its stock back (to ``batch_reference``, when given).
+
+        A confirmed order is no longer fully allocated: it goes back to ``placed`` until the
+        line is allocated elsewhere (confirmed again) or found out of stock (backordered), so
+        it can never be shipped in between.
+        """
         line = self.line(sku)
         if line.batch_reference is None or batch_reference not in (None, line.batch_reference):
             return
         line.batch_reference = None
+        if self.status == OrderStatus.CONFIRMED:
+            self.status = OrderStatus.PLACED
         self._revised()
 
     def _require_draft(self) -> None:

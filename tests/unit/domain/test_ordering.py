@@ -238,10 +238,22 @@ def test_a_deallocated_line_waits_for_stock_again() -> None:
     order.line_allocated("CHAIR", "b1")
     order.line_deallocated("CHAIR", "b1")
     assert order.line("CHAIR").batch_reference is None
-    assert order.status == OrderStatus.CONFIRMED  # until reallocation says otherwise
+    assert order.status == OrderStatus.PLACED  # until reallocation says where it stands
     assert order.awaits_stock("CHAIR")
     order.line_out_of_stock("CHAIR")
     assert order.status == OrderStatus.BACKORDERED
+
+
+def test_an_order_that_lost_stock_cannot_ship_until_allocated_again() -> None:
+    order = placed()
+    order.line_allocated("CHAIR", "b1")
+    order.line_deallocated("CHAIR", "b1")
+    with pytest.raises(OrderNotConfirmed):
+        order.ship("TRACK-1")
+    order.line_allocated("CHAIR", "b2")
+    assert order.status == OrderStatus.CONFIRMED
+    order.ship("TRACK-1")
+    assert order.status == OrderStatus.SHIPPED
 
 
 def test_deallocating_from_another_batch_leaves_the_line_alone() -> None:
