@@ -51,3 +51,44 @@ def test_concurrent_orders_never_oversell(shop: ShopProcess):
     assert allocated == confirmed <= STOCK
     assert confirmed == STOCK  # every unit found a buyer: nothing was lost to a conflict
     assert stock["available"] == 0
+
+
+def test_lowering_a_batch_while_its_orders_ship_never_ships_an_order_without_stock(
+    shop: ShopProcess,
+):
+    setup = Api(shop.url)
+    sku = unique("RACE")
+    batch = unique("race-b")
+    setup.product(sku, 1000)
+    setup.batch(batch, sku, 20)
+    customer_id = setup.customer()
+    orders = [setup.draft(customer_id, {sku: 1}) for _ in range(20)]
+    for order_id in orders:
+        assert setup.place(order_id)["status"] == "confirmed"
+
+    def lower(_: int) -> int:
+        body = {"quantity": 0}
+        return requests.put(
+            f"{shop.url}/batches/{batch}/quantity", json=body, timeout=60
+        ).status_code
+
+    def ship(order_id: str) -> int:
+        body = {"tracking_number": "T-1"}
+        return requests.post(
+            f"{shop.url}/orders/{order_id}/ship", json=body, timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        lowered = pool.submit(lower, 0)
+        shipped = list(pool.map(ship, orders))
+    statuses = [lowered.result(), *shipped]
+    assert [status for status in statuses if status >= 500] == []
+    assert set(shipped) <= {200, 409}
+    views = [setup.order(order_id) for order_id in orders]
+    for view in views:
+        if view["status"] == "shipped":
+            assert all(line["batch_reference"] == batch for line in view["lines"]), view
+        else:
+            assert view["status"] == "backordered", view
+    still_held = sum(1 for view in views if view["status"] == "shipped")
+    assert setup.stock(sku)["batches"][0]["allocated"] == still_held
