@@ -36,6 +36,7 @@ ONE_AT_A_TIME = 300
 WARM_UP = 50
 BURST = 1_000
 BACKLOG = 10_000
+BATCHES = 16
 
 
 @contextmanager
@@ -111,7 +112,7 @@ def report(name: str, times: list[float], rate: float) -> None:
     ordered = sorted(times)
     p50 = statistics.median(ordered) * 1e3
     p99 = ordered[int(len(ordered) * 0.99) - 1] * 1e3
-    print(f"   {name:<22} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   burst {rate:8.0f} /s")
+    print(f"   {name:<24} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   burst {rate:8.0f} /s")
 
 
 def start_process(
@@ -188,22 +189,20 @@ def run(database_url: str, workdir: str) -> None:
         workdir,
     )
     try:
-        probe = Probe(
-            client,
-            f"{prefix}.commands.change_batch_quantity",
-            f"{prefix}.events.batch_quantity_changed",
-            lambda i: json.dumps(
-                {
-                    "message_id": str(uuid.uuid4()),
-                    "type": "ChangeBatchQuantity",
-                    "payload": {"reference": "b1", "quantity": 10 + i},
-                }
-            ),
-        )
         time.sleep(0.5)  # the consumer subscribes after the ready line
-        probe.one_at_a_time(WARM_UP, 100)  # every quantity differs from the last: an event each
-        times = probe.one_at_a_time(ONE_AT_A_TIME, 1000)
-        report("shop (consumer+relay)", times, probe.burst(BURST, 5000))
+        rows = (("shop, one batch", 1, 0), (f"shop, {BATCHES} batches", BATCHES, 10_000))
+        for name, batches, base in rows:
+            probe = Probe(
+                client,
+                f"{prefix}.commands.change_batch_quantity",
+                f"{prefix}.events.batch_quantity_changed",
+                change_quantity(batches),
+            )
+            # Every quantity differs from the batch's last one: an event each.
+            probe.one_at_a_time(WARM_UP, base + 100)
+            times = probe.one_at_a_time(ONE_AT_A_TIME, base + 1000)
+            report(name, times, probe.burst(BURST, base + 5000))
+            probe.pubsub.close()
     finally:
         stop_process(shop)
     drain_backlog(database_url, prefix)
@@ -212,8 +211,23 @@ def run(database_url: str, workdir: str) -> None:
     client.close()
 
 
+def change_quantity(batches: int) -> Callable[[int], str]:
+    """The n-th ChangeBatchQuantity envelope, round-robin over ``batches`` batches."""
+
+    def make(n: int) -> str:
+        return json.dumps(
+            {
+                "message_id": str(uuid.uuid4()),
+                "type": "ChangeBatchQuantity",
+                "payload": {"reference": f"b{n % batches + 1}", "quantity": 10 + n},
+            }
+        )
+
+    return make
+
+
 def seed(database_url: str, prefix: str) -> None:
-    """Migrate, and add the product and batch the commands change."""
+    """Migrate, and add the products and batches the commands change."""
     from shop.bootstrap import bootstrap
     from shop.config import Settings
     from shop.domain import commands
@@ -222,8 +236,10 @@ def seed(database_url: str, prefix: str) -> None:
 
     shop = bootstrap(Settings(database_url=database_url, channel_prefix=prefix))
     upgrade(shop.engine)
-    shop.bus.handle(commands.AddProduct(sku="SKU-1", name="Bench", price=Money.of(100, "EUR")))
-    shop.bus.handle(commands.AddBatch(reference="b1", sku="SKU-1", quantity=10))
+    for n in range(1, BATCHES + 1):  # a sku each: a sku's stock is one aggregate
+        price = Money.of(100, "EUR")
+        shop.bus.handle(commands.AddProduct(sku=f"SKU-{n}", name="Bench", price=price))
+        shop.bus.handle(commands.AddBatch(reference=f"b{n}", sku=f"SKU-{n}", quantity=10))
     shop.close()
 
 
@@ -269,7 +285,7 @@ def drain_backlog(database_url: str, prefix: str) -> None:
     elapsed = time.perf_counter() - began
     shop.close()
     print(
-        f"   relay backlog          {drained} events in {elapsed:.2f} s = "
+        f"   relay backlog            {drained} events in {elapsed:.2f} s = "
         f"{drained / elapsed:8.0f} events/s (goal >= 5,000)"
     )
 

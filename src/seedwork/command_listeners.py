@@ -1,11 +1,13 @@
 """Where commands come from: the pub/sub command channels and the durable commands stream.
 
-Each listener runs until its ``stop`` event is set, finishing the message in hand first, and
-reconnects with backoff when Redis goes away. Pub/sub is fire-and-forget: what is published
-while the listener is disconnected is not seen (the stream is the durable way in). Stream
-entries are read with a consumer group and acknowledged only after the command committed or
-was dead-lettered; entries left pending by a consumer that died are reclaimed (XAUTOCLAIM)
-once idle for ``claim_idle`` seconds.
+Each listener hands messages to a sink: a ``CommandConsumer`` (applied there and then) or
+``Lanes`` (applied by worker threads, in order per aggregate). It runs until its ``stop``
+event is set and reconnects with backoff when Redis goes away. Pub/sub is fire-and-forget:
+what is published while the listener is disconnected is not seen (the stream is the durable
+way in). Stream entries are read with a consumer group and acknowledged (``done``) only after
+the command committed or was dead-lettered; entries left pending by a consumer that died are
+reclaimed (XAUTOCLAIM) once idle for ``claim_idle`` seconds, except those still in this
+listener's own hands.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from seedwork.consumer import CommandConsumer
 from seedwork.redis_streams import UNREACHABLE, Channels, await_redis
 
 log = logging.getLogger("seedwork.consumer")
@@ -32,6 +34,27 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+class Sink(Protocol):
+    """Takes a message to apply; calls ``done(True)`` once it committed or was dead-lettered.
+
+    ``done(False)``: it could be neither (Redis or the database gone); it stays pending.
+    """
+
+    def submit(
+        self,
+        raw: str | bytes,
+        channel: str,
+        *,
+        stream_entry: str | None = None,
+        done: Callable[[bool], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Apply (now or soon) one message."""
+
+    def reject(self, raw: str | bytes, error: str, channel: str) -> None:
+        """Dead-letter a message with the reason."""
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -40,7 +63,7 @@ class ChannelListener:
     """Pattern-subscribes to ``<prefix>.commands.*`` and hands each message to the consumer."""
 
     def __init__(
-        self, client: Redis, channels: Channels, consumer: CommandConsumer, *, poll: float = 0.5
+        self, client: Redis, channels: Channels, consumer: Sink, *, poll: float = 0.5
     ) -> None:
         self._client = client
         self._channels = channels
@@ -60,7 +83,7 @@ class ChannelListener:
                     message = pubsub.get_message(timeout=self._poll)
                     if message is not None and message["type"] == "pmessage":
                         channel = _text(message["channel"])
-                        self._consumer.consume(message["data"], channel, stop=stop)
+                        self._consumer.submit(message["data"], channel, stop=stop)
             except UNREACHABLE as error:
                 self.subscribed.clear()
                 log.warning("consumer lost redis source=channels error=%r", error)
@@ -78,7 +101,7 @@ class StreamListener:
         self,
         client: Redis,
         channels: Channels,
-        consumer: CommandConsumer,
+        consumer: Sink,
         *,
         group: str = "shop",
         name: str | None = None,
@@ -97,6 +120,8 @@ class StreamListener:
         self._claim_idle_ms = int(claim_idle * 1000)
         self._claim_interval = claim_interval
         self.ready = threading.Event()
+        self._in_hand: set[str] = set()
+        self._in_hand_lock = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
         """Read, reclaim and acknowledge until stopped."""
@@ -144,7 +169,12 @@ class StreamListener:
                 start_id=start,
                 count=self._batch,
             )
-            entries = [entry for entry in response[1] if entry and entry[1] is not None]
+            with self._in_hand_lock:
+                entries = [
+                    entry
+                    for entry in response[1]
+                    if entry and entry[1] is not None and _text(entry[0]) not in self._in_hand
+                ]
             if entries:
                 log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
             handled += self._handle_all(entries, stop)
@@ -163,12 +193,29 @@ class StreamListener:
         return handled
 
     def handle(self, entry_id: str, fields: dict[Any, Any], stop: threading.Event) -> None:
-        """Consume one entry, then acknowledge it."""
+        """Hand one entry to the sink; it is acknowledged once it was applied or dead-lettered."""
         raw = fields.get(b"message", fields.get("message"))
         if raw is None:
             keys = ", ".join(sorted(_text(k) for k in fields))
             error = f"MessageError: stream entry has no 'message' field (fields: {keys})"
             self._consumer.reject(repr(fields), error, self._stream)
-        else:
-            self._consumer.consume(raw, self._stream, stream_entry=entry_id, stop=stop)
-        self._client.xack(self._stream, self.group, entry_id)
+            self._client.xack(self._stream, self.group, entry_id)
+            return
+        with self._in_hand_lock:
+            self._in_hand.add(entry_id)
+
+        def acknowledge(settled: bool) -> None:
+            try:
+                if settled:
+                    self._client.xack(self._stream, self.group, entry_id)
+            finally:
+                with self._in_hand_lock:
+                    self._in_hand.discard(entry_id)
+
+        self._consumer.submit(raw, self._stream, stream_entry=entry_id, done=acknowledge, stop=stop)
+
+    @property
+    def in_hand(self) -> int:
+        """Entries handed to the sink and not acknowledged yet."""
+        with self._in_hand_lock:
+            return len(self._in_hand)

@@ -1,21 +1,17 @@
 """The command consumer: Redis messages become commands on the bus, once per message id.
 
-A message may be a full envelope, an envelope without ``type`` on a channel that names it,
-or a bare payload. Messages from the stream without a ``message_id`` get one derived from
-their stream entry id, so a re-delivered entry is still applied once; bare payloads on
-pub/sub have no identity and are not de-duplicated. A message that cannot be processed is
-kept in the dead-letter stream with the reason, and the consumer carries on. Errors listed
-as transient (database unreachable, conflicts that outlasted the bus's retries) are retried
-with backoff first.
+``CommandReader`` (see ``seedwork.command_reader``) turns the text into an envelope; the
+bus de-duplicates by ``message_id`` in the command's own transaction. A message that cannot
+be processed is kept in the dead-letter stream with the reason, and the consumer carries on.
+Errors listed as transient (database unreachable, conflicts that outlasted the bus's
+retries) are retried with backoff first.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import uuid
-from collections.abc import Collection
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -30,10 +26,12 @@ from tenacity import (
 )
 
 from seedwork.bus import MessageBus
+from seedwork.command_reader import CommandReader, NotAccepted
 from seedwork.errors import ConcurrencyConflict, InvalidPayload, MessageError
 from seedwork.messages import Envelope
-from seedwork.redis_streams import Channels, DeadLetterStream, sleeper
-from seedwork.serialization import ENVELOPE_FIELDS, Serializer
+from seedwork.redis_streams import DeadLetterStream, sleeper
+
+__all__ = ["CommandConsumer", "CommandReader", "ConsumerStats", "NotAccepted", "Outcome"]
 
 log = logging.getLogger("seedwork.consumer")
 
@@ -42,11 +40,6 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     InterfaceError,
     ConcurrencyConflict,
 )
-_STREAM_IDS = uuid.UUID("6f1c4d1e-5f0b-4a59-9b1e-3c2b8d7a0e11")
-
-
-class NotAccepted(MessageError):
-    """A well-formed message of a type this consumer does not take."""
 
 
 @attrs.frozen
@@ -75,45 +68,6 @@ class ConsumerStats:
             return self.dead_lettered
 
 
-class CommandReader:
-    """Turns raw message text into a command envelope, or says precisely why not."""
-
-    def __init__(
-        self, serializer: Serializer, channels: Channels, accepted: Collection[str]
-    ) -> None:
-        self._serializer = serializer
-        self._channels = channels
-        self._accepted = frozenset(accepted)
-
-    def read(self, raw: str | bytes, channel: str, stream_entry: str | None = None) -> Envelope:
-        """The envelope to handle; ``MessageError`` (or ``NotAccepted``) when it cannot be."""
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise MessageError(f"not valid JSON: {error}") from None
-        if not isinstance(data, dict):
-            raise MessageError(f"message must be a JSON object, not {type(data).__name__}")
-        named = self._channels.command_name(channel)
-        envelope = data if set(ENVELOPE_FIELDS) & data.keys() else {"payload": data}
-        name = envelope.get("type", named)
-        if name is None:
-            raise MessageError("message has no type (and the channel names none)")
-        if not isinstance(name, str):
-            raise MessageError("type must be a string")
-        if named is not None and name != named:
-            raise MessageError(f"type {name!r} does not match channel {channel!r}")
-        if name not in self._accepted:
-            accepted = ", ".join(sorted(self._accepted))
-            raise NotAccepted(f"message type {name!r} is not accepted (accepted: {accepted})")
-        identified = envelope.get("message_id") is not None
-        if not identified and stream_entry is not None:
-            derived = uuid.uuid5(_STREAM_IDS, f"{channel}/{stream_entry}")
-            envelope = {**envelope, "message_id": str(derived)}
-            identified = True
-        result = self._serializer.from_dict(envelope, default_type=name)
-        return attrs.evolve(result, dedupe=identified)
-
-
 class CommandConsumer:
     """Applies raw Redis messages to the bus and dead-letters those that fail."""
 
@@ -135,6 +89,10 @@ class CommandConsumer:
         self._max_backoff = max_backoff
         self.stats = ConsumerStats()
 
+    def read(self, raw: str | bytes, channel: str, stream_entry: str | None = None) -> Envelope:
+        """The command envelope of a message; ``MessageError`` when it has none."""
+        return self._reader.read(raw, channel, stream_entry)
+
     def apply(
         self,
         raw: str | bytes,
@@ -148,6 +106,10 @@ class CommandConsumer:
             envelope = self._reader.read(raw, channel, stream_entry)
         except MessageError as error:
             return Outcome(ok=False, error=describe(error))
+        return self.run(envelope, stop)
+
+    def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
+        """Handle a command envelope, retrying transient errors; never raises for it."""
         retrying = Retrying(
             retry=retry_if_exception_type(self._transient),
             stop=stop_after_attempt(self._attempts)
@@ -173,11 +135,34 @@ class CommandConsumer:
     ) -> Outcome:
         """Apply one message; one that fails goes to the dead-letter stream."""
         outcome = self.apply(raw, channel, stream_entry=stream_entry, stop=stop)
+        return self.settle(outcome, raw, channel)
+
+    def settle(self, outcome: Outcome, raw: str | bytes, channel: str) -> Outcome:
+        """Count an outcome; a failed one goes to the dead-letter stream."""
         if outcome.ok:
             self.stats.count(outcome)
         else:
             self.reject(raw, outcome.error, channel)
         return outcome
+
+    def submit(
+        self,
+        raw: str | bytes,
+        channel: str,
+        *,
+        stream_entry: str | None = None,
+        done: Callable[[bool], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Consume one message here and now, then call ``done`` (a listener's sink)."""
+        try:
+            self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
+        except BaseException:
+            if done is not None:
+                done(False)
+            raise
+        if done is not None:
+            done(True)
 
     def reject(self, raw: str | bytes, error: str, channel: str) -> None:
         """Dead-letter a message with the reason, count it and log it."""

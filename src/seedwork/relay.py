@@ -1,14 +1,17 @@
 """The outbox relay: publishes committed events to Redis, in order, and marks them sent.
 
-Rows are claimed oldest first. On PostgreSQL the claim is ``FOR UPDATE SKIP LOCKED`` held
-while the batch is published, so several relays never send a row twice; they also take turns
-on a transaction-scoped advisory lock, because two batches published side by side could
-overtake each other and break the contract's per-aggregate order (one relay publishes far
-faster than the shop commits, so turns cost nothing; the others are hot standbys). SQLite
-serialises writers, so a plain ordered select is claim enough there. A row is marked
-sent (``published_at``) only after the whole pipeline succeeded. Events that are not
-integration events are marked sent in the same update without going out: ``published_at``
-means "the relay is done with it", and the unpublished index stays small.
+Rows are claimed oldest first. On PostgreSQL one transaction of three round trips on the
+relay's own connection does it all: take a turn on a transaction-scoped advisory lock (two
+batches published side by side could overtake each other and break the contract's
+per-aggregate order; one relay publishes far faster than the shop commits, so turns cost
+nothing and the others are hot standbys); claim and mark the batch in one ``UPDATE ... WHERE
+id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``; publish; commit. A failed pipeline
+rolls the marks back, so nothing is marked sent (``published_at``) that was not published.
+SQLite serialises writers, so a plain ordered select is claim enough there, and the mark
+follows the publish in a second transaction. Events that are not integration events are
+marked sent without going out: ``published_at`` means "the relay is done with it", and the
+unpublished index stays small. ``try_relay`` lets a committing thread publish its own events
+at once, when the relay is not busy (saves a thread hand-over).
 
 A failed publish records ``attempts``/``last_error``/``next_attempt_at`` on the claimed rows and
 the loop backs off (tenacity, jittered exponential) before the next try.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Collection, Sequence
 from datetime import timedelta
@@ -74,8 +78,29 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._lock_rows = engine.dialect.name != "sqlite"
-        self._turn = zlib.crc32(f"seedwork.relay:{outbox.fullname}".encode())
         self._wake = threading.Event()
+        self._busy = threading.Lock()
+        self._connection: Connection | None = None
+        self._stopped = False
+        self._inline_paused_until = 0.0
+        turn = zlib.crc32(f"seedwork.relay:{outbox.fullname}".encode())
+        self._take_turn = {  # by whether to wait for the turn: true once it is ours
+            True: select(func.pg_advisory_xact_lock(turn).is_not(None)),
+            False: select(func.pg_try_advisory_xact_lock(turn)),
+        }
+        unsent = (
+            select(outbox.c.id)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+        )
+        self._read_unsent = unsent.add_columns(outbox.c.type, outbox.c.envelope)
+        self._claim_and_mark = (
+            update(outbox)
+            .where(outbox.c.id.in_(unsent.with_for_update(skip_locked=True).scalar_subquery()))
+            .values(published_at=func.now())
+            .returning(outbox.c.id, outbox.c.type, outbox.c.envelope)
+        )
 
     def notify(self, *_: Any) -> None:
         """Wake the relay loop now (events were just committed)."""
@@ -83,40 +108,95 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Claim, publish and mark one batch; returns how many rows it handled."""
-        outbox = self._outbox
-        claim = (
-            select(outbox.c.id, outbox.c.type, outbox.c.envelope)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(self._batch_size)
-        )
-        if self._lock_rows:
-            claim = claim.with_for_update(skip_locked=True)
-        rows: Sequence[Row[Any]] = ()
-        try:
+        with self._busy:
             if self._lock_rows:
-                with self._engine.begin() as connection:
-                    connection.execute(select(func.pg_advisory_xact_lock(self._turn)))
-                    rows = connection.execute(claim).all()
-                    if rows:
-                        self._publish(rows)
-                        self._mark_sent(connection, rows)
-            else:
-                # SQLite: read, publish and mark in separate short transactions, so writers are
-                # never blocked while Redis is slow; at worst a row goes out twice.
-                with self._engine.begin() as connection:
-                    rows = connection.execute(claim).all()
-                if rows:
-                    self._publish(rows)
-                    with self._engine.begin() as connection:
-                        self._mark_sent(connection, rows)
+                return self._relay_claimed() or 0
+            return self._relay_read()
+
+    def try_relay(self) -> bool:
+        """Relay one batch now unless another thread is at it; never raises (False: not done)."""
+        # After a failure (Redis down, say) callers stop trying for a while: a request must
+        # not pay a connection timeout per commit; the relay loop retries with backoff.
+        if time.monotonic() < self._inline_paused_until:
+            return False
+        if self._stopped or not self._busy.acquire(blocking=False):
+            return False
+        try:
+            handled = self._relay_claimed(wait=False) if self._lock_rows else self._relay_read()
+        except Exception as error:  # noqa: BLE001 - the relay loop retries with backoff
+            self._inline_paused_until = time.monotonic() + self._max_backoff
+            log.warning("relay inline publish failed, the relay loop retries error=%s", error)
+            return False
+        finally:
+            self._busy.release()
+        return handled is not None and handled < self._batch_size
+
+    def _relay_claimed(self, *, wait: bool = True) -> int | None:
+        # One transaction, three round trips: take the turn; claim and mark the batch in one
+        # UPDATE ... RETURNING; commit only once the pipeline succeeded (else roll back).
+        # Without ``wait``, None when another relay has the turn.
+        rows: list[Row[Any]] = []
+        connection = self._own_connection()
+        try:
+            with connection.begin():
+                if not connection.execute(self._take_turn[wait]).scalar():
+                    return None
+                rows = sorted(connection.execute(self._claim_and_mark).all(), key=_row_id)
+                self._publish(rows)
         except PublishFailed as failed:
-            # Recorded after the claim's transaction ended: it holds the rows' locks.
+            # Recorded after the claim's transaction was rolled back: it held the rows' locks.
             self._record_failure([row.id for row in rows], failed.__cause__ or failed)
+            raise
+        except Exception:
+            self._drop_connection()
             raise
         return len(rows)
 
+    def _relay_read(self) -> int:
+        # SQLite: read, publish and mark in separate short transactions, so writers are
+        # never blocked while Redis is slow; at worst a row goes out twice.
+        with self._engine.begin() as connection:
+            rows = connection.execute(self._read_unsent).all()
+        try:
+            self._publish(rows)
+        except PublishFailed as failed:
+            self._record_failure([row.id for row in rows], failed.__cause__ or failed)
+            raise
+        if rows:
+            outbox = self._outbox
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([row.id for row in rows]))
+                    .values(published_at=utcnow())
+                )
+        return len(rows)
+
+    def _own_connection(self) -> Connection:
+        """The relay's own connection, kept between batches (no pool checkout, no ping)."""
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.invalidate()
+                connection.close()
+            except Exception:  # it is being thrown away anyway
+                log.debug("relay connection did not close cleanly", exc_info=True)
+
+    def close(self) -> None:
+        """Give the relay's own connection back; ``try_relay`` does nothing from now on."""
+        with self._busy:
+            self._stopped = True
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                connection.close()
+
     def _publish(self, rows: Sequence[Row[Any]]) -> None:
+        """Send the integration events among ``rows``; ``PublishFailed`` unless all went out."""
         messages = [
             (self._channels.event_channel(row.type), row.envelope)
             for row in rows
@@ -129,20 +209,20 @@ class OutboxRelay:
         except Exception as error:
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
 
-    def _mark_sent(self, connection: Connection, rows: Sequence[Row[Any]]) -> None:
-        outbox = self._outbox
-        connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_([row.id for row in rows]))
-            .values(published_at=utcnow())
-        )
-
     def drain(self) -> int:
-        """Relay batches until the outbox has nothing unsent; returns the rows handled."""
+        """Relay batches until the outbox has nothing unsent, then close; returns the rows."""
+        try:
+            return self._drain()
+        finally:
+            self.close()
+
+    def _drain(self) -> int:
         total = 0
-        while handled := self.relay_once():
+        while True:
+            handled = self.relay_once()
             total += handled
-        return total
+            if handled < self._batch_size:  # a short batch: nothing more was committed yet
+                return total
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set: drain, then wait for a notification or the poll interval."""
@@ -156,6 +236,7 @@ class OutboxRelay:
             except Exception:  # noqa: BLE001 - only escapes once stopped while backing off
                 break
             self._wake.wait(self._poll_interval)
+        self.close()
         log.info("relay stopped")
 
     def _drain_with_backoff(self, stop: threading.Event) -> None:
@@ -177,7 +258,7 @@ class OutboxRelay:
             before_sleep=note,
             reraise=True,
         )
-        retrying(self.drain)
+        retrying(self._drain)
 
     def _record_failure(self, ids: list[int], error: BaseException) -> None:
         outbox = self._outbox
@@ -207,6 +288,10 @@ class OutboxStatus:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return attrs.asdict(self)
+
+
+def _row_id(row: Row[Any]) -> int:
+    return int(row.id)
 
 
 def outbox_status(engine: Engine, outbox: Table) -> OutboxStatus:

@@ -1,8 +1,12 @@
 """Background workers (consumer, relay, recovery) and the operational sub-commands.
 
 ``shop run`` starts all three as threads of one process; ``shop consumer`` runs the consumer
-and the recovery sweep; ``shop relay`` runs the relay. In ``shop run`` the relay is woken as
-soon as the bus has dispatched a command's events, so events go out without polling delay.
+and the recovery sweep; ``shop relay`` runs the relay. The consumer applies commands on
+``workers`` lanes (threads), one batch or order per lane so that its commands stay in order.
+In ``shop run``, right after each commit the committing thread publishes the outbox itself
+when the relay is not at it (``OutboxRelay.try_relay``: no thread hand-over, no polling
+delay), and wakes the relay thread when it is. A separate ``shop relay`` is not woken: it
+takes the events of ``shop api`` and ``shop consumer`` within its poll interval.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from redis import Redis
 
 from seedwork.command_listeners import ChannelListener, StreamListener
 from seedwork.consumer import CommandConsumer, CommandReader
+from seedwork.lanes import Lanes, key_fields
 from seedwork.recovery import RecoverySweep
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
 from seedwork.relay import OutboxRelay, outbox_status
@@ -42,6 +47,12 @@ INTEGRATION_EVENTS = (
     "OutOfStock",
 )
 
+#: Consumer lanes (threads) by default: enough to overlap one command's database waits.
+DEFAULT_CONSUMER_WORKERS = 4
+
+#: What a command acts on (CONTRACT §3 payloads): its commands stay in order on one lane.
+COMMAND_KEYS = key_fields("reference", "order_id")
+
 
 def _redis(shop: Shop) -> Redis:
     if shop.redis is None:
@@ -67,9 +78,9 @@ def build_consumer(shop: Shop) -> CommandConsumer:
 
 
 def build_listeners(
-    shop: Shop, consumer: CommandConsumer
+    shop: Shop, consumer: CommandConsumer | Lanes
 ) -> tuple[ChannelListener, StreamListener]:
-    """The pub/sub and stream listeners feeding a consumer."""
+    """The pub/sub and stream listeners feeding a consumer (or its lanes)."""
     channels = Channels(shop.settings.channel_prefix)
     client = _redis(shop)
     return ChannelListener(client, channels, consumer), StreamListener(client, channels, consumer)
@@ -81,6 +92,16 @@ def build_recovery(shop: Shop) -> RecoverySweep:
     return RecoverySweep(shop.engine, tables.outbox, shop.serializer, shop.bus, inbox=tables.inbox)
 
 
+def publish_on_commit(shop: Shop, relay: OutboxRelay, *, wake: bool) -> None:
+    """After each commit, publish at once if the relay is free; else (``wake``) wake its loop."""
+
+    def publish(_: object) -> None:
+        if not relay.try_relay() and wake:
+            relay.notify()
+
+    shop.on_commit.listeners.append(publish)
+
+
 def _thread(
     name: str, target: Callable[[threading.Event], None], stop: threading.Event
 ) -> threading.Thread:
@@ -89,29 +110,53 @@ def _thread(
     return thread
 
 
-def start_workers(shop: Shop, stop: threading.Event) -> list[threading.Thread]:
-    """Start the consumer, relay and recovery threads of ``shop run``."""
+def start_workers(
+    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+) -> list[threading.Thread]:
+    """Start the consumer, relay and recovery threads of ``shop run``.
+
+    The relay stops after the consumer, so the events of its last commands still go out.
+    """
     relay = build_relay(shop)
-    shop.on_commit.listeners.append(relay.notify)
-    channel_listener, stream_listener = build_listeners(shop, build_consumer(shop))
+    publish_on_commit(shop, relay, wake=True)
+    relay_stop = threading.Event()
+
+    def consume(stop: threading.Event) -> None:
+        try:
+            consume_commands(shop, stop, workers=workers)
+        finally:
+            relay_stop.set()
+
     return [
-        _thread("relay", relay.run, stop),
-        _thread("consumer-channels", channel_listener.run, stop),
-        _thread("consumer-stream", stream_listener.run, stop),
+        _thread("consumer", consume, stop),
+        _thread("relay", relay.run, relay_stop),
         _thread("recovery", build_recovery(shop).run, stop),
     ]
 
 
-def run_consumer_loop(shop: Shop, stop: threading.Event) -> None:
-    """Consume (channels and stream) and sweep for lost reactions until ``stop`` is set."""
-    channel_listener, stream_listener = build_listeners(shop, build_consumer(shop))
-    threads = [
-        _thread("consumer-channels", channel_listener.run, stop),
-        _thread("recovery", build_recovery(shop).run, stop),
-    ]
-    stream_listener.run(stop)
-    for thread in threads:
-        thread.join(timeout=10)
+def consume_commands(
+    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+) -> None:
+    """Consume (channels and stream, on ``workers`` lanes) until ``stop``; then finish them."""
+    lanes = Lanes(build_consumer(shop), workers=workers, key=COMMAND_KEYS).start(stop)
+    channel_listener, stream_listener = build_listeners(shop, lanes)
+    channel_thread = _thread("consumer-channels", channel_listener.run, stop)
+    try:
+        stream_listener.run(stop)
+    finally:
+        channel_thread.join(timeout=10)
+        lanes.close(timeout=30)
+
+
+def run_consumer_loop(
+    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+) -> None:
+    """``shop consumer``: consume, and sweep for lost reactions, until ``stop`` is set."""
+    recovery = _thread("recovery", build_recovery(shop).run, stop)
+    try:
+        consume_commands(shop, stop, workers=workers)
+    finally:
+        recovery.join(timeout=10)
 
 
 def run_relay_loop(shop: Shop, stop: threading.Event) -> None:

@@ -51,12 +51,23 @@ def world(engine: Engine) -> World:
 
 
 @pytest.fixture
-def make_relay(world: World, redis: Redis, channels: Channels) -> Callable[..., OutboxRelay]:
+def make_relay(
+    world: World, redis: Redis, channels: Channels
+) -> Iterator[Callable[..., OutboxRelay]]:
+    """Relays on the world's outbox; each gives its own connection back when the test ends."""
+    made: list[OutboxRelay] = []
+
     def make(client: Redis | None = None, **options: Any) -> OutboxRelay:
         publisher = RedisPublisher(client or redis, channels.events_stream)
-        return OutboxRelay(world.engine, tables.outbox, publisher, channels, INTEGRATION, **options)
+        relay = OutboxRelay(
+            world.engine, tables.outbox, publisher, channels, INTEGRATION, **options
+        )
+        made.append(relay)
+        return relay
 
-    return make
+    yield make
+    for relay in made:
+        relay.close()
 
 
 @pytest.fixture

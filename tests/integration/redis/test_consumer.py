@@ -110,10 +110,21 @@ POISON: list[tuple[str, str, str]] = [
     ("add_stock", '{"payload": {"reference": "x", "quantity": 1}, "message_id": 3}', "message_id"),
     ("add_stock", '{"reference": "s1", "quantity": 1}', "DuplicateStock"),
     ("change_stock", '{"reference": "nowhere", "quantity": 1}', "UnknownStock"),
+    ("add_stock", "[" * 200_000, "nested too deeply"),
+    (
+        "add_stock",
+        '{"occurred_at": "yesterday", "payload": {"reference": "x", "quantity": 1}}',
+        "occurred_at",
+    ),
+    (
+        "add_stock",
+        '{"occurred_at": 1, "payload": {"reference": "x", "quantity": 1}}',
+        "occurred_at",
+    ),
 ]
 
 
-def test_twenty_kinds_of_poison_are_dead_lettered_with_a_reason_and_the_consumer_carries_on(
+def test_two_dozen_kinds_of_poison_are_dead_lettered_with_a_reason_and_the_consumer_carries_on(
     world: World, consumer: CommandConsumer, redis: Redis, channels: Channels
 ):
     world.bus.handle(AddStock(reference="s1", quantity=0))
@@ -121,7 +132,8 @@ def test_twenty_kinds_of_poison_are_dead_lettered_with_a_reason_and_the_consumer
         redis.publish(f"{channels.prefix}.commands.{name}", raw)
     redis.xadd(channels.commands_stream, {"message": '{"reference": "x", "quantity": 1}'})
     redis.xadd(channels.commands_stream, {"other": "field"})
-    eventually(lambda: consumer.dead_letters.count() == len(POISON) + 2)
+    redis.xadd(channels.commands_stream, {"message": "[" * 200_000})
+    eventually(lambda: consumer.dead_letters.count() == len(POISON) + 3)
 
     letters = consumer.dead_letters.list(100)
     from_channels = [letter for letter in letters if letter.channel != channels.commands_stream]
@@ -130,12 +142,13 @@ def test_twenty_kinds_of_poison_are_dead_lettered_with_a_reason_and_the_consumer
         assert letter.channel == f"{channels.prefix}.commands.{name}"
         assert reason in letter.error, (raw, letter.error)
         assert letter.failed_at
-    untyped, fieldless = [
+    untyped, fieldless, deep = [
         letter for letter in letters if letter.channel == channels.commands_stream
     ]
     assert "message has no type" in untyped.error
     assert "no 'message' field" in fieldless.error
-    assert consumer.stats.dead_lettered == len(POISON) + 2
+    assert "nested too deeply" in deep.error
+    assert consumer.stats.dead_lettered == len(POISON) + 3
 
     redis.publish(channels.command_channel("AddStock"), '{"reference": "after", "quantity": 1}')
     eventually(lambda: world.stock("after"))

@@ -154,3 +154,20 @@ def test_two_relays_at_once_publish_every_event_exactly_once(
     assert len(ids) == 300
     assert len(set(ids)) == 300
     assert outbox_status(world.engine, tables.outbox).pending == 0
+
+
+def test_try_relay_publishes_at_once_and_never_waits_for_another_relays_turn(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    world.bus.handle(AddStock(reference="s1", quantity=1))
+    busy = make_relay()
+    with world.engine.begin() as connection:  # another relay holds the turn
+        connection.execute(busy._take_turn[True])
+        assert make_relay().try_relay() is False
+        assert stream_messages(redis, channels.events_stream) == []
+    world.bus.handle(AddStock(reference="s2", quantity=2))
+
+    assert make_relay().try_relay() is True
+    published = stream_messages(redis, channels.events_stream)
+    assert [m["payload"]["reference"] for m in published] == ["s1", "s2"]
+    assert outbox_status(world.engine, tables.outbox).pending == 0
