@@ -245,6 +245,11 @@ class Order(AggregateRoot):
         """Whether the line for ``sku`` waits for stock: placed and not yet allocated."""
         return self.status in TAKING_STOCK and not self.line(sku).allocated
 
+    def holds(self, sku: str, batch_reference: str) -> bool:
+        """Whether the line for ``sku`` holds stock of that batch and may still give it back."""
+        shipped = self.status == OrderStatus.SHIPPED
+        return not shipped and self.line(sku).batch_reference == batch_reference
+
     def allocated_lines(self) -> list[OrderLine]:
         """Lines holding stock from a batch."""
         return [line for line in self.lines if line.allocated]

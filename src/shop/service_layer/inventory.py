@@ -7,6 +7,7 @@ does not hold it, and a line never holds stock the batch does not count.
 
 from __future__ import annotations
 
+from seedwork.errors import ConcurrencyConflict
 from shop.domain import commands, events
 from shop.domain.errors import BatchNotFound, DuplicateBatch, UnknownSku
 from shop.domain.inventory import Stock
@@ -35,7 +36,11 @@ def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOf
         allocations = uow.orders.allocated_to(command.reference)
         released = stock.change_batch_quantity(command.reference, command.quantity, allocations)
         for order_id, _ in released:
-            load_order(uow, order_id).line_deallocated(stock.sku, command.reference)
+            order = load_order(uow, order_id)
+            if not order.holds(stock.sku, command.reference):
+                # Shipped (or moved) since the allocations were read: decide again.
+                raise ConcurrencyConflict(f"order {order_id} changed while stock was released")
+            order.line_deallocated(stock.sku, command.reference)
         uow.commit()
 
 
