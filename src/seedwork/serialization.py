@@ -63,6 +63,9 @@ def _structure_bool(value: Any, _: type) -> bool:
 def _structure_date(value: Any, _: type) -> date:
     if not isinstance(value, str):
         raise TypeError("must be a date string YYYY-MM-DD")
+    # date.fromisoformat also takes 20261201 and 2026-W48-2 (Python 3.11): only YYYY-MM-DD is.
+    if not (len(value) == 10 and value.isascii() and value[4] == value[7] == "-"):
+        raise ValueError("must be a date YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import attrs
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from shop.errors import ConfigurationInvalid
 
@@ -18,6 +18,35 @@ _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DEFAULT_DATABASE_URL = "sqlite:///var/shop.db"
 DEFAULT_PREFIX = "shop"
 DEFAULT_LOG_LEVEL = "INFO"
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse a URL that is malformed or whose dialect or driver cannot be loaded here."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationInvalid(f"DATABASE_URL is not a database URL: {url!r}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "postgresql":
+        hint = "use postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (psycopg 3)"
+    else:
+        hint = "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        raise ConfigurationInvalid(
+            f"DATABASE_URL names an unknown kind of database: {shown!r}; {hint}"
+        ) from None
+    except ImportError as error:
+        raise ConfigurationInvalid(
+            f"DATABASE_URL needs a database driver that is not installed ({error}): {shown!r}; "
+            f"{hint}"
+        ) from None
+    if dialect.is_async:
+        raise ConfigurationInvalid(
+            f"DATABASE_URL names an asyncio driver, which the shop cannot use: {shown!r}; {hint}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -34,12 +63,7 @@ class Settings:
         """Read and validate settings; ``ConfigurationInvalid`` names the bad variable."""
         env = os.environ if environ is None else environ
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        try:
-            make_url(database_url)
-        except ArgumentError:
-            raise ConfigurationInvalid(
-                f"DATABASE_URL is not a database URL: {database_url!r}"
-            ) from None
+        _check_database_url(database_url)
         redis_url = env.get("REDIS_URL") or None
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationInvalid(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
 
@@ -57,6 +57,17 @@ def test_every_error_status_of_the_contract(shop: ShopProcess):
     assert invalid["errors"] == [{"field": "price.amount", "message": _message(invalid)}]
     unknown = {"reference": unique("b"), "sku": unique("NOPE"), "quantity": 1, "eta": None}
     problem(requests.post(f"{url}/batches", json=unknown, timeout=10), 422)
+
+
+def test_a_chunked_body_over_one_mebibyte_is_413_not_truncated(shop: ShopProcess):
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "Ann", "email": "ann@example.com"}'
+        for _ in range(24):
+            yield b" " * 100_000
+
+    answer = requests.post(f"{shop.url}/customers", data=chunks(), headers=_json(), timeout=30)
+    assert answer.request.headers.get("Transfer-Encoding") == "chunked"
+    problem(answer, 413)
 
 
 def test_an_unreachable_database_answers_503_with_retry_after(

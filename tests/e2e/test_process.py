@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 import requests
 
 from tests.e2e.server import ShopProcess
@@ -40,3 +42,27 @@ def test_invalid_configuration_exits_2_naming_the_variable(tmp_path):
     )
     assert result.returncode == 2
     assert "SHOP_LOG_LEVEL" in result.stderr
+
+
+@pytest.mark.parametrize("level", ["WARNING", "CRITICAL"])
+def test_the_ready_line_is_logged_at_any_log_level(
+    start_shop: Callable[..., ShopProcess], level: str
+):
+    process = start_shop("run", "--port", "0", SHOP_LOG_LEVEL=level)
+    assert requests.get(f"{process.url}/health", timeout=5).status_code == 200
+    assert process.stop() == 0
+
+
+def test_shop_run_with_its_embedded_redis_stops_cleanly(tmp_path: Path):
+    process = ShopProcess(["run", "--port", "0"], {"SHOP_LOG_LEVEL": "INFO"}, tmp_path)
+    process.env.pop("REDIS_URL", None)
+    process.env.pop("DATABASE_URL", None)
+    process.start()
+    try:
+        assert "redis=unix://" in process.wait_for_log("shop ready")
+        assert requests.get(f"{process.url}/health", timeout=5).json()["redis"] == "ok"
+    finally:
+        status = process.stop()
+    assert status == 0, process.log()
+    assert "Traceback" not in process.log()
+    assert "did not shut down cleanly" not in process.log()

@@ -35,3 +35,49 @@ def test_an_unreachable_redis_is_named_not_traced(capsys, monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     assert main(["dead-letters", "list"]) == 1
     assert capsys.readouterr().err.startswith("shop: Redis is unreachable:")
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("postgresql://postgres@127.0.0.1/postgres", "postgresql+psycopg://"),
+        ("postgresql+psycopg2://postgres@127.0.0.1/postgres", "postgresql+psycopg://"),
+        ("mysql://u@h/db", "not installed"),
+        ("foo://bar", "unknown kind of database"),
+    ],
+)
+def test_a_database_url_whose_driver_cannot_load_is_a_configuration_error(
+    capsys, monkeypatch, url, named
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["outbox", "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("shop: configuration error: DATABASE_URL")
+    assert named in err
+    assert "Traceback" not in err
+
+
+def test_a_database_url_hides_its_password_in_the_error(capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://shop:s3cret@127.0.0.1/shop")
+    assert main(["outbox", "status"]) == 2
+    assert "s3cret" not in capsys.readouterr().err
+
+
+def test_an_sqlite_directory_that_cannot_be_created_is_a_configuration_error(
+    capsys, monkeypatch, tmp_path
+):
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/a-file/sub/shop.db")
+    assert main(["outbox", "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("shop: configuration error: DATABASE_URL: cannot create the directory")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "many"])
+def test_a_dead_letter_limit_must_be_a_positive_number(capsys, monkeypatch, redis_url, limit):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    with pytest.raises(SystemExit) as exit_:
+        main(["dead-letters", "list", "--limit", limit])
+    assert exit_.value.code == 2
+    assert "argument --limit" in capsys.readouterr().err

@@ -8,13 +8,28 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from shop.errors import ConfigurationInvalid
+
+
+def _make_directory_of(database: str) -> None:
+    """Create the SQLite file's directory; one that cannot be created is a configuration error."""
+    directory = Path(database).parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigurationInvalid(
+            f"DATABASE_URL: cannot create the directory {str(directory)!r} of the SQLite "
+            f"database: {reason}"
+        ) from None
+
 
 def create_database_engine(url: str, **overrides: Any) -> Engine:
     """An engine for the URL; SQLite gets WAL, a busy timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _make_directory_of(parsed.database)
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -82,7 +82,7 @@ class AddBatch(Command):
 
     reference: str = attrs.field(validator=_REFERENCE)
     sku: str = attrs.field(validator=_SKU)
-    quantity: int = attrs.field(validator=_count(0))
+    quantity: int = attrs.field(validator=_QUANTITY)
     eta: date | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(date))
     )

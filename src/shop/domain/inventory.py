@@ -7,6 +7,7 @@ The service layer changes the counter and the order line in the same unit of wor
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import ClassVar
@@ -28,7 +29,9 @@ REFERENCE_MAX_LENGTH = 100
 
 
 def check_reference(reference: object) -> str:
-    """``reference`` when it has 1 to 100 characters and no spaces around it."""
+    """``reference`` when it has 1 to 100 characters, no spaces around them, and can be a URL
+    path segment (``/batches/<reference>/quantity``): no ``/``, no control characters, and not
+    ``.`` or ``..`` (which clients resolve away)."""
     if (
         not isinstance(reference, str)
         or not reference
@@ -37,6 +40,16 @@ def check_reference(reference: object) -> str:
     ):
         raise InvalidValue(
             "reference", f"A batch reference has 1 to {REFERENCE_MAX_LENGTH} characters."
+        )
+    if (
+        "/" in reference
+        or reference in (".", "..")
+        or any(unicodedata.category(character) == "Cc" for character in reference)
+    ):
+        raise InvalidValue(
+            "reference",
+            "A batch reference is part of its URL: it cannot contain '/' or control characters,"
+            " nor be '.' or '..'.",
         )
     return reference
 

@@ -10,12 +10,12 @@ from werkzeug.exceptions import HTTPException
 from seedwork.bus import MessageBus
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
-from shop.entrypoints.problems import problem
+from shop.entrypoints.problems import MAX_BODY, problem
 from shop.views.queries import ReadModels, SqlReadModels
 
 log = logging.getLogger("shop.api")
 
-MAX_BODY = 1024 * 1024
+__all__ = ["MAX_BODY", "create_app"]
 
 
 def create_app(
@@ -93,7 +93,11 @@ def _register_error_handlers(app: Flask) -> None:
         detail = error.description or "request failed"
         if status == 413:
             detail = f"the request body is larger than {MAX_BODY} bytes"
-        return problem(status, detail)
+        # Keep what the error says in headers (a 405's Allow), but answer problem+json.
+        headers = {
+            name: value for name, value in error.get_headers() if name.lower() != "content-type"
+        }
+        return problem(status, detail, headers=headers)
 
     register_error_handlers(app)
 

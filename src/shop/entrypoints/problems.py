@@ -9,6 +9,9 @@ from flask import Response, json
 
 from seedwork.errors import FieldError
 
+# The largest request body accepted (CONTRACT §2: larger is 413).
+MAX_BODY = 1024 * 1024
+
 TITLES = {
     400: "Bad Request",
     404: "Not Found",

@@ -159,3 +159,29 @@ def test_with_redis_down_commands_succeed_and_every_event_arrives_once_it_is_bac
         )
     )
     redis.close()
+
+
+def test_an_add_batch_command_follows_the_http_field_rules(
+    running_shop: WiredShop, redis_url: str, channel_prefix: str
+):
+    """Each is dead-lettered naming its field (the command class is the same as over HTTP)."""
+    shop = running_shop(redis_url)
+    channels = Channels(channel_prefix)
+    redis = Redis.from_url(redis_url)
+    add_product(shop)
+    refused = [
+        {"reference": "b0", "sku": "SKU-1", "quantity": 0, "eta": None},
+        {"reference": "a/b", "sku": "SKU-1", "quantity": 1, "eta": None},
+        {"reference": "b2", "sku": "SKU-1", "quantity": 1, "eta": "20261201"},
+    ]
+    for payload in refused:
+        redis.publish(channels.command_channel("AddBatch"), json.dumps({"payload": payload}))
+    eventually(lambda: redis.xlen(channels.dead_letters_stream) == len(refused))
+    errors = {
+        json.loads(fields[b"message"])["payload"]["reference"]: fields[b"error"].decode()
+        for _, fields in redis.xrange(channels.dead_letters_stream)
+    }
+    assert "quantity" in errors["b0"]
+    assert "reference" in errors["a/b"]
+    assert "eta" in errors["b2"]
+    redis.close()

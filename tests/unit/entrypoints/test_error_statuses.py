@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
@@ -57,6 +58,38 @@ def test_a_bad_eta_is_invalid(client: FlaskClient):
     client.post("/products", json=CHAIR)
     body = {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5, "eta": "2026-13-45"}
     assert "eta" in fields_of(client.post("/batches", json=body))
+
+
+def test_a_new_batch_needs_a_quantity_above_zero(client: FlaskClient):
+    client.post("/products", json=CHAIR)
+    body = {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 0, "eta": None}
+    assert set(fields_of(client.post("/batches", json=body))) == {"quantity"}
+    assert client.post("/batches", json={**body, "quantity": 1}).status_code == 201
+    lowered = client.put("/batches/b-1/quantity", json={"quantity": 0})
+    assert lowered.status_code == 200 and lowered.get_json()["quantity"] == 0
+
+
+@pytest.mark.parametrize("reference", ["a/b", "/", "a\x01b", ".", ".."])
+def test_a_batch_reference_must_fit_in_its_url(client: FlaskClient, reference: str):
+    client.post("/products", json=CHAIR)
+    body = {"reference": reference, "sku": "RED-CHAIR", "quantity": 5, "eta": None}
+    assert set(fields_of(client.post("/batches", json=body))) == {"reference"}
+
+
+def test_a_batch_reference_with_url_reserved_characters_can_be_addressed(client: FlaskClient):
+    client.post("/products", json=CHAIR)
+    body = {"reference": "b 1?#%", "sku": "RED-CHAIR", "quantity": 5, "eta": None}
+    assert client.post("/batches", json=body).status_code == 201
+    changed = client.put("/batches/b%201%3F%23%25/quantity", json={"quantity": 3})
+    assert changed.status_code == 200 and changed.get_json()["reference"] == "b 1?#%"
+
+
+@pytest.mark.parametrize("eta", ["20261201", "2026-W48-2", "2026-12-1", " 2026-12-01"])
+def test_an_eta_must_be_written_yyyy_mm_dd(client: FlaskClient, eta: str):
+    client.post("/products", json=CHAIR)
+    body = {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5, "eta": eta}
+    assert fields_of(client.post("/batches", json=body)) == {"eta": "must be a date YYYY-MM-DD"}
+    assert client.post("/batches", json={**body, "eta": "2026-12-01"}).status_code == 201
 
 
 def test_an_unknown_tier_or_bad_email_is_invalid(client: FlaskClient):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -105,6 +107,28 @@ def test_a_body_over_one_mebibyte_is_too_large(client: FlaskClient):
     problem_of(client.post("/products", data=body, content_type="application/json"), 413)
 
 
+def _chunked(client: FlaskClient, body: bytes):
+    """POST a body the way a server hands over a chunked one: no Content-Length, terminated."""
+    return client.post(
+        "/customers",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_over_one_mebibyte_is_too_large_not_truncated(client: FlaskClient):
+    valid = b'{"name": "Ann", "email": "ann@example.com"}'
+    problem_of(_chunked(client, valid + b" " * (MAX_BODY - len(valid) + 1)), 413)
+    problem_of(_chunked(client, valid + b" " * 2_400_000), 413)
+
+
+def test_a_chunked_body_of_exactly_one_mebibyte_is_accepted(client: FlaskClient):
+    valid = b'{"name": "Ann", "email": "ann@example.com"}'
+    assert _chunked(client, valid + b" " * (MAX_BODY - len(valid))).status_code == 201
+
+
 def test_a_large_body_is_refused_on_a_body_less_endpoint_too(client: FlaskClient):
     answer = client.post("/orders/o-1/place", data=b"x" * (MAX_BODY + 1))
     problem_of(answer, 413)
@@ -127,3 +151,27 @@ def test_body_fields_cannot_override_path_ids(client: FlaskClient):
 
 def test_a_wrong_method_is_a_problem(client: FlaskClient):
     problem_of(client.delete("/products"), 405)
+
+
+def test_a_wrong_method_answer_says_which_methods_are_allowed(client: FlaskClient):
+    answer = client.delete("/products/RED-CHAIR")
+    problem_of(answer, 405)
+    assert set(answer.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("price", [5, "12.50", [1250, "EUR"], None])
+def test_money_that_is_not_an_object_is_named_plainly(client: FlaskClient, price):
+    answer = client.post("/products", json={**CHAIR, "price": price})
+    assert fields_of(answer) == {"price": "must be an object with amount and currency"}
+
+
+def test_every_invalid_field_is_named_even_with_a_structural_error(client: FlaskClient):
+    answer = client.post("/products", json={"sku": "", "name": "", "price": {"amount": -5}})
+    assert set(fields_of(answer)) == {"sku", "name", "price.amount", "price.currency"}
+
+
+def test_every_field_rule_is_named_not_only_the_first(client: FlaskClient):
+    body = {"sku": "", "name": "", "price": {"amount": -5, "currency": "eur"}}
+    assert set(fields_of(client.post("/products", json=body))) == {
+        "sku", "name", "price.amount", "price.currency"
+    }  # fmt: skip

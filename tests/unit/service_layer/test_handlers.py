@@ -253,7 +253,7 @@ def test_commands_reject_invalid_fields_on_construction() -> None:
 steps = st.lists(
     st.one_of(
         st.tuples(
-            st.just("batch"), st.sampled_from(["LAMP", "DESK"]), st.integers(0, 6), st.booleans()
+            st.just("batch"), st.sampled_from(["LAMP", "DESK"]), st.integers(1, 6), st.booleans()
         ),
         st.tuples(st.just("resize"), st.integers(0, 5), st.integers(0, 6)),
         st.tuples(st.just("order"), st.integers(1, 4), st.integers(0, 3)),

@@ -8,10 +8,13 @@ answer 404 before any command is built.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
-from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.errors import AttributeValidationNote, ClassValidationError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn
 from flask import Response, abort, current_app, jsonify, request
 
 from seedwork.bus import MessageBus
@@ -19,6 +22,7 @@ from seedwork.errors import FieldError, InvalidPayload
 from seedwork.messages import Command
 from seedwork.serialization import make_converter
 from shop.domain.errors import InvalidValue
+from shop.entrypoints.problems import MAX_BODY
 from shop.views.queries import ReadModels, View
 
 C = TypeVar("C", bound=Command)
@@ -48,11 +52,78 @@ def _integer(value: Any, _: type) -> int:
 
 
 def api_converter() -> cattrs.Converter:
-    """The message converter, stricter about text and integers that come from outside."""
+    """The message converter, stricter about text and integers that come from outside, and
+    naming every bad field of an object (not only the first)."""
     converter = make_converter()
     converter.register_structure_hook(str, _text)
     converter.register_structure_hook(int, _integer)
+    converter.register_structure_hook_factory(attrs.has, lambda cls: _objects(converter, cls))
     return converter
+
+
+def _objects(converter: cattrs.Converter, cls: type) -> Callable[[Any, type], Any]:
+    """How to structure the attrs class ``cls`` from a JSON object.
+
+    cattrs stops at structural errors (a missing or wrongly typed field) before the class's
+    validators run, and attrs stops at its first failing validator; so when anything fails,
+    each field is structured and validated on its own, and every bad field is reported.
+    """
+    structure: Callable[[Any, type], Any] = make_dict_structure_fn(cls, converter)
+    attrs.resolve_types(cls)
+    fields = [field for field in attrs.fields(cls) if field.init]
+    required = [field.name for field in fields if field.default is attrs.NOTHING]
+    shape = f"must be an object with {_listing(required)}" if required else "must be an object"
+
+    def hook(value: Any, _: type) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(shape)
+        try:
+            return structure(value, cls)
+        except (ClassValidationError, ValueError, TypeError) as error:
+            found = _each_field(converter, cls, fields, value)
+            if not found:
+                raise
+            raise ClassValidationError(f"While structuring {cls.__name__}", found, cls) from error
+
+    return hook
+
+
+def _each_field(
+    converter: cattrs.Converter,
+    cls: type,
+    fields: list[attrs.Attribute[Any]],
+    value: Mapping[str, Any],
+) -> list[Exception]:
+    found: list[Exception] = []
+    for field in fields:
+        try:
+            if field.name not in value:
+                if field.default is attrs.NOTHING:
+                    raise KeyError(field.name)
+                continue
+            structured = converter.structure(value[field.name], field.type)  # type: ignore[arg-type]
+            if field.validator is not None:
+                field.validator(None, field, structured)
+        except (
+            ClassValidationError,
+            IterableValidationError,
+            KeyError,
+            ValueError,
+            TypeError,
+        ) as error:
+            error.add_note(
+                AttributeValidationNote(
+                    f"Structuring class {cls.__qualname__} @ attribute {field.name}",
+                    field.name,
+                    field.type,
+                )
+            )
+            found.append(error)
+    return found
+
+
+def _listing(names: list[str]) -> str:
+    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 CONVERTER = api_converter()
@@ -85,11 +156,32 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _body() -> bytes:
+    """The raw body, at most ``MAX_BODY`` bytes, else 413.
+
+    A body without ``Content-Length`` (chunked) is read up to one byte past the limit: Werkzeug
+    would otherwise cut it silently at ``MAX_CONTENT_LENGTH`` and the truncated body would pass.
+    """
+    request.max_content_length = MAX_BODY + 1
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        chunk = stream.read(MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY:
+        abort(413)
+    return b"".join(chunks)
+
+
 def json_body() -> dict[str, Any]:
     """The request body: a JSON object sent as ``application/json`` (else 415 or 400)."""
     if request.mimetype != "application/json":
         abort(415, description="the body must be application/json")
-    data = request.get_data(cache=False)
+    data = _body()
     try:
         body = json.loads(data, parse_constant=_no_constants)
     except (ValueError, RecursionError):
