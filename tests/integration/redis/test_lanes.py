@@ -145,7 +145,9 @@ def test_with_several_lanes_nothing_is_lost_and_nothing_applied_twice(
     eventually(lambda: consumer.stats.dead_lettered == 1)
     for reference in references:
         stock = world.stock(reference)
-        assert stock is not None and (stock.quantity, stock.changes, stock.reactions) == (5, 5, 5)
+        # Exactly once each. (Which copy of a duplicate wins its place in the order is not
+        # promised across two sources; order per aggregate is pinned by the test above.)
+        assert stock is not None and (stock.changes, stock.reactions) == (5, 5)
     ids = [row.message_id for row in world.outbox()]
     assert len(ids) == len(set(ids)) == 20 + 100 * 2  # added; changed and noted once each
     eventually(lambda: redis.xpending(channels.commands_stream, "shop")["pending"] == 0)
@@ -169,7 +171,8 @@ def test_a_stream_entry_is_acknowledged_only_after_its_command_committed(
     redis.xadd(channels.commands_stream, {"message": change("free", 4)})
     assert consumer.waiting.wait(5)
     eventually(lambda: world.stock("free").quantity == 4)  # another lane is not held up
-    assert redis.xpending(channels.commands_stream, "shop")["pending"] == 1
+    # The free entry is acknowledged just after its commit; the held one stays pending.
+    eventually(lambda: redis.xpending(channels.commands_stream, "shop")["pending"] == 1)
     assert world.stock(Gated.held).quantity == 0
 
     consumer.gate.set()
