@@ -157,7 +157,8 @@ class MessageBus:
                 )
             retrying = Retrying(
                 stop=stop_after_attempt(
-                    max(self._retry.event_attempts, self._retry.conflict_attempts) - 1
+                    # A reaction has no caller to hand a 409 to: conflicts get twice the patience.
+                    max(self._retry.event_attempts, 2 * self._retry.conflict_attempts) - 1
                 ),
                 wait=wait_random_exponential(
                     multiplier=self._retry.initial_wait, max=self._retry.max_wait
