@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the HTTP API under gunicorn")
     api.add_argument("--host", default="0.0.0.0")
     api.add_argument("--port", type=_port, default=8000)
-    api.add_argument("--workers", type=int, default=2)
+    api.add_argument("--workers", type=_workers, default=2)
     consumer = commands.add_parser("consumer", help="consume commands from Redis")
     consumer.add_argument(
         "--workers",
