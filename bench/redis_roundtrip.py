@@ -20,38 +20,20 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
-ADMIN_URL = os.environ.get(
-    "SHOP_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from bench.http import fresh_database
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 ONE_AT_A_TIME = 300
 WARM_UP = 50
 BURST = 1_000
 BACKLOG = 10_000
 BATCHES = 16
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"shop_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def floor_relay(redis_url: str, inbound: str, outbound: str) -> None:
