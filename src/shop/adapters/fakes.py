@@ -86,6 +86,10 @@ class FakeStocks(FakeRepository):
         """The stock holding the batch ``reference``, or None."""
         return next((stock for stock in self if stock.has_batch(reference)), None)
 
+    def has_batch(self, reference: str) -> bool:
+        """Whether any stock holds the batch ``reference``."""
+        return self.get_by_batch(reference) is not None
+
 
 class FakeShopStorage:
     """The four repositories of one in-memory shop, and units of work over them."""

@@ -6,7 +6,9 @@ past allocations live on order lines and are only ever queried, never loaded wit
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from shop.adapters.orm import batches, order_lines, orders, stocks
@@ -14,6 +16,40 @@ from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
+
+# Statements are built once: a statement object memoizes its cache key, so executing it
+# again skips that work. Those naming mapped classes are built on first use, after mapping.
+_WAITING = (
+    select(orders.c.order_id, order_lines.c.quantity)
+    .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
+    .where(
+        order_lines.c.sku == bindparam("sku"),
+        order_lines.c.batch_reference.is_(None),
+        orders.c.status == OrderStatus.BACKORDERED,
+    )
+    .order_by(orders.c.id)
+)
+_ALLOCATED_TO = (
+    select(orders.c.order_id, order_lines.c.quantity)
+    .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
+    .where(
+        order_lines.c.batch_reference == bindparam("reference"),
+        orders.c.status != OrderStatus.SHIPPED,
+    )
+    .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
+)
+_BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
+
+
+@functools.cache
+def _order_by_id() -> Select[tuple[Order]]:
+    return select(Order).where(orders.c.order_id == bindparam("order_id"))
+
+
+@functools.cache
+def _stock_by_batch() -> Select[tuple[Stock]]:
+    batch_sku = select(batches.c.sku).where(batches.c.reference == bindparam("reference"))
+    return select(Stock).where(stocks.c.sku == batch_sku.scalar_subquery())
 
 
 class SqlProducts:
@@ -58,35 +94,17 @@ class SqlOrders:
 
     def get(self, order_id: str) -> Order | None:
         """The order with ``order_id`` and its lines, or None."""
-        statement = select(Order).where(orders.c.order_id == order_id)
-        return self._session.scalars(statement).unique().one_or_none()
+        return self._session.scalars(_order_by_id(), {"order_id": order_id}).unique().one_or_none()
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
-        statement = (
-            select(orders.c.order_id, order_lines.c.quantity)
-            .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
-            .where(
-                order_lines.c.sku == sku,
-                order_lines.c.batch_reference.is_(None),
-                orders.c.status == OrderStatus.BACKORDERED,
-            )
-            .order_by(orders.c.id)
-        )
-        return [(order_id, quantity) for order_id, quantity in self._session.execute(statement)]
+        rows = self._session.execute(_WAITING, {"sku": sku})
+        return [(order_id, quantity) for order_id, quantity in rows]
 
     def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
-        statement = (
-            select(orders.c.order_id, order_lines.c.quantity)
-            .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
-            .where(
-                order_lines.c.batch_reference == batch_reference,
-                orders.c.status != OrderStatus.SHIPPED,
-            )
-            .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
-        )
-        return [(order_id, quantity) for order_id, quantity in self._session.execute(statement)]
+        rows = self._session.execute(_ALLOCATED_TO, {"reference": batch_reference})
+        return [(order_id, quantity) for order_id, quantity in rows]
 
 
 class SqlStocks:
@@ -103,8 +121,14 @@ class SqlStocks:
         """The stock of ``sku`` with its batches, or None."""
         return self._session.get(Stock, sku)
 
+    def has_batch(self, reference: str) -> bool:
+        """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
+        return self._session.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
+
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
-        sku = select(batches.c.sku).where(batches.c.reference == reference).scalar_subquery()
-        statement = select(Stock).where(stocks.c.sku == sku)
-        return self._session.scalars(statement).unique().one_or_none()
+        return (
+            self._session.scalars(_stock_by_batch(), {"reference": reference})
+            .unique()
+            .one_or_none()
+        )

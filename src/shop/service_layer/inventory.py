@@ -21,7 +21,7 @@ def add_batch(command: commands.AddBatch, uow: ShopUnitOfWork) -> None:
     with uow:
         if uow.products.get(command.sku) is None:
             raise UnknownSku(command.sku)
-        if uow.stocks.get_by_batch(command.reference) is not None:
+        if uow.stocks.has_batch(command.reference):
             raise DuplicateBatch(command.reference)
         stock_of(uow, command.sku).add_batch(command.reference, command.quantity, command.eta)
         uow.commit()

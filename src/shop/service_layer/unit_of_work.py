@@ -65,6 +65,9 @@ class StockRepository(Protocol):
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
 
+    def has_batch(self, reference: str) -> bool:
+        """Whether any stock holds the batch ``reference`` (batch references are global)."""
+
 
 class ShopUnitOfWork(Protocol):
     """One transaction over the shop's repositories; nothing is kept without ``commit``."""

@@ -171,6 +171,7 @@ class TestRepositoryContract:
             assert uow.stocks.get_by_batch("b-2").sku == "LAMP"
             assert fields(uow.stocks.get_by_batch("b-3")) == fields(desk)
             assert uow.stocks.get_by_batch("b-404") is None
+            assert uow.stocks.has_batch("b-3") and not uow.stocks.has_batch("b-404")
 
     def test_unknown_identities_are_none(self, new_uow: NewUow) -> None:
         with new_uow() as uow:
