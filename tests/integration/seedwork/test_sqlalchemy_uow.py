@@ -8,11 +8,11 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, func, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from seedwork.errors import AlreadyHandled, ConcurrencyConflict
-from seedwork.messages import Envelope, Event, MessageRegistry
+from seedwork.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.model import AggregateRoot
 from seedwork.serialization import Serializer
 from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
@@ -24,6 +24,11 @@ from seedwork.uow import Handling
 class Tallied(Event):
     tally_id: str
     value: int
+
+
+@attrs.frozen(kw_only=True)
+class Recount(Command):
+    tally_id: str
 
 
 @attrs.define(slots=False, eq=False)
@@ -194,6 +199,39 @@ def test_a_deduplicated_message_is_applied_once(new_uow: Any, engine: Engine):
             pass
     assert applied == 1
     assert count(engine, tables.inbox) == 1
+
+
+@pytest.fixture
+def commit_modes() -> Iterator[list[str]]:
+    """``synchronous_commit`` as each PostgreSQL session commit is about to happen."""
+    seen: list[str] = []
+
+    def record(session: Session) -> None:
+        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    event.listen(Session, "before_commit", record)
+    yield seen
+    event.remove(Session, "before_commit", record)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_only_an_event_handler_that_writes_no_event_skips_the_wal_flush(
+    new_uow: Any, commit_modes: list[str]
+):
+    def handle(message: Any, *, changes: bool) -> None:
+        uow = new_uow()
+        uow.handling = Handling(envelope=Envelope(message=message), handler="h")
+        with uow:
+            tally = uow.tallies.get("t1") or Tally("t1")
+            uow.tallies.add(tally)
+            if changes:
+                tally.add(1)
+            uow.commit()
+
+    handle(Tallied(tally_id="a", value=0), changes=False)  # a reaction with nothing to do
+    handle(Tallied(tally_id="b", value=0), changes=True)  # one that writes an event
+    handle(Recount(tally_id="t1"), changes=False)  # a command
+    assert commit_modes == ["off", "on", "on"]
 
 
 def test_events_carry_the_cause_of_the_message_being_handled(new_uow: Any, engine: Engine):
