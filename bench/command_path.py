@@ -2,8 +2,9 @@
 
 Both paths add batches and allocate order lines on PostgreSQL, one transaction per command,
 writing the same rows and the same outbox rows (the events, as JSON envelopes). The bus
-path also runs the domain's reactions and marks dispatched events handled, as in production.
-Goal: the bus path costs at most 1.5x the hand-written floor.
+path also runs the domain's reactions, as in production. A third path sends the floor's very
+SQL strings through SQLAlchemy's engine (no ORM, no statement compiling): what the library
+costs before the ORM does anything. Goal: the bus path costs at most 1.5x the floor.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import sqlalchemy
 from sqlalchemy.engine import make_url
 
 from bench.allocation_scaling import fresh_database, place_orders, wired
@@ -55,7 +58,7 @@ OUTBOX = (
 )
 
 
-def _batches(cursor: psycopg.Cursor[Any], sku: str) -> tuple[int, list[tuple[Any, ...]]]:
+def _batches(cursor: Any, sku: str) -> tuple[int, list[tuple[Any, ...]]]:
     cursor.execute(
         "SELECT s.version, b.id, b.reference, b.quantity, b.allocated, b.eta FROM stocks s"
         " LEFT JOIN batches b ON b.sku = s.sku WHERE s.sku = %s ORDER BY b.id",
@@ -74,9 +77,60 @@ def _stock_revised(sku: str, batches: list[tuple[Any, ...]]) -> dict[str, Any]:
     return envelope("StockRevised", {"sku": sku, "batches": views})
 
 
-def add_batch_by_hand(connection: psycopg.Connection[Any], reference: str, sku: str) -> None:
+class DriverSql:
+    """The cursor calls the floor makes, through a SQLAlchemy connection's ``exec_driver_sql``."""
+
+    def __init__(self, connection: sqlalchemy.Connection) -> None:
+        self._connection = connection
+        self._result: sqlalchemy.CursorResult[Any] | None = None
+
+    def execute(self, sql: str, parameters: tuple[Any, ...]) -> None:
+        """Run one statement."""
+        self._result = self._connection.exec_driver_sql(sql, parameters)
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Run one statement per row."""
+        self._connection.exec_driver_sql(sql, rows)
+
+    def fetchone(self) -> Any:
+        """The next row of the last statement."""
+        assert self._result is not None
+        return self._result.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows of the last statement."""
+        assert self._result is not None
+        return list(self._result.fetchall())
+
+
+Transaction = Callable[[], AbstractContextManager[Any]]
+
+
+def psycopg_transaction(connection: psycopg.Connection[Any]) -> Transaction:
+    """A psycopg transaction and a cursor in it."""
+
+    @contextmanager
+    def transaction() -> Iterator[psycopg.Cursor[Any]]:
+        with connection.transaction(), connection.cursor() as cursor:
+            yield cursor
+
+    return transaction
+
+
+def engine_transaction(engine: sqlalchemy.Engine) -> Transaction:
+    """A SQLAlchemy connection's transaction, with the floor's cursor calls."""
+
+    @contextmanager
+    def transaction() -> Iterator[DriverSql]:
+        with engine.begin() as connection:
+            yield DriverSql(connection)
+
+    return transaction
+
+
+def add_batch_by_hand(transaction: Transaction, reference: str, sku: str) -> None:
     """AddBatch: check sku and reference, insert the batch, bump the stock, two events."""
-    with connection.transaction(), connection.cursor() as cursor:
+    with transaction() as cursor:
         cursor.execute("SELECT 1 FROM products WHERE sku = %s", (sku,))
         assert cursor.fetchone() is not None
         cursor.execute("SELECT 1 FROM batches WHERE reference = %s", (reference,))
@@ -96,9 +150,9 @@ def add_batch_by_hand(connection: psycopg.Connection[Any], reference: str, sku: 
         cursor.executemany(OUTBOX, [envelope("BatchAdded", added), _stock_revised(sku, batches)])
 
 
-def allocate_by_hand(connection: psycopg.Connection[Any], order_id: str, sku: str) -> None:
+def allocate_by_hand(transaction: Transaction, order_id: str, sku: str) -> None:
     """Allocate: load order and stock, take a batch, update four rows, four events."""
-    with connection.transaction(), connection.cursor() as cursor:
+    with transaction() as cursor:
         cursor.execute(
             "SELECT o.id, o.version, l.id, l.quantity, l.sku, l.batch_reference FROM orders o"
             " JOIN order_lines l ON l.order_pk = o.id WHERE o.order_id = %s ORDER BY l.id",
@@ -151,10 +205,10 @@ def timed(run: Callable[[int], None], count: int) -> list[float]:
 
 def prepare(shop: Shop) -> None:
     """Products and stocks for both paths, and placed orders to allocate."""
-    for sku in [f"BUS-{n}" for n in range(SKUS)] + [f"HAND-{n}" for n in range(SKUS)]:
+    for sku in [f"{path}-{n}" for path in ("BUS", "CORE", "HAND") for n in range(SKUS)]:
         shop.bus.handle(c.AddProduct(sku=sku, name="Lamp", price=Money.of(2_000, "EUR")))
         shop.bus.handle(c.AddBatch(reference=f"first-{sku}", sku=sku, quantity=1_000_000))
-    for path in ("BUS", "HAND"):
+    for path in ("BUS", "CORE", "HAND"):
         for n in range(SKUS):
             count = ROUNDS * PER_ROUND // SKUS + 1
             place_orders(shop, f"{path}-{n}", count, sku=f"{path}-{n}")
@@ -176,15 +230,18 @@ def report(name: str, times: list[float]) -> float:
 
 
 def main() -> None:
-    """Alternate the two paths round by round, then report both and their ratio."""
+    """Alternate the three paths round by round, then report each and the ratios."""
     with fresh_database() as url:
         shop = wired(url)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             prepare(shop)
-            bus_times: list[float] = []
-            hand_times: list[float] = []
+            times: dict[str, list[float]] = {"BUS": [], "CORE": [], "HAND": []}
             with psycopg.connect(dsn) as connection:
+                by_hand = {
+                    "CORE": engine_transaction(shop.engine),
+                    "HAND": psycopg_transaction(connection),
+                }
                 gc.collect()
                 for r in range(ROUNDS):
                     base = r * PER_ROUND
@@ -199,21 +256,25 @@ def main() -> None:
                         order_id, sku = order_for("BUS", base + n)
                         shop.bus.handle(c.Allocate(order_id=order_id, sku=sku, quantity=1))
 
-                    def hand_batch(n: int, base: int = base) -> None:
-                        add_batch_by_hand(
-                            connection, f"hand-{base + n}", f"HAND-{(base + n) % SKUS}"
-                        )
+                    times["BUS"] += timed(bus_batch, PER_ROUND) + timed(bus_allocate, PER_ROUND)
+                    for path in by_hand:
 
-                    def hand_allocate(n: int, base: int = base) -> None:
-                        allocate_by_hand(connection, *order_for("HAND", base + n))
+                        def batch(n: int, base: int = base, path: str = path) -> None:
+                            sku = f"{path}-{(base + n) % SKUS}"
+                            add_batch_by_hand(by_hand[path], f"{path}-{base + n}", sku)
 
-                    bus_times += timed(bus_batch, PER_ROUND) + timed(bus_allocate, PER_ROUND)
-                    hand_times += timed(hand_batch, PER_ROUND) + timed(hand_allocate, PER_ROUND)
+                        def allocate(n: int, base: int = base, path: str = path) -> None:
+                            allocate_by_hand(by_hand[path], *order_for(path, base + n))
+
+                        times[path] += timed(batch, PER_ROUND) + timed(allocate, PER_ROUND)
         finally:
             shop.close()
-    bus = report("bus + uow", bus_times[2 * PER_ROUND :])  # the first round warms up
-    floor = report("psycopg", hand_times[2 * PER_ROUND :])
+    warm = 2 * PER_ROUND  # the first round warms up
+    bus = report("bus + uow", times["BUS"][warm:])
+    core = report("sqlalchemy", times["CORE"][warm:])
+    floor = report("psycopg", times["HAND"][warm:])
     print(f"   ratio        {bus / floor:8.2f} x (goal <= 1.5)")
+    print(f"   sqlalchemy's engine alone, same SQL: {core / floor:.2f} x the floor")
 
 
 if __name__ == "__main__":
