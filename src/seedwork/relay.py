@@ -11,7 +11,8 @@ SQLite serialises writers, so a plain ordered select is claim enough there, and 
 follows the publish in a second transaction. Events that are not integration events are
 marked sent without going out: ``published_at`` means "the relay is done with it", and the
 unpublished index stays small. ``try_relay`` lets a committing thread publish its own events
-at once, when the relay is not busy (saves a thread hand-over).
+at once, when the relay is not busy (saves a thread hand-over); with ``listen``, a relay in
+another process is woken by the commits' NOTIFY (``seedwork.commit_listener``).
 
 A failed publish records ``attempts``/``last_error``/``next_attempt_at`` on the claimed rows and
 the loop backs off (tenacity, jittered exponential) before the next try.
@@ -37,8 +38,10 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from seedwork.commit_listener import CommitListener
 from seedwork.messages import utcnow
 from seedwork.redis_streams import Channels, sleeper
+from seedwork.tables import wake_channel
 
 log = logging.getLogger("seedwork.relay")
 
@@ -68,6 +71,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 0.5,
         max_backoff: float = 5.0,
+        listen: bool = False,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -78,6 +82,8 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._lock_rows = engine.dialect.name != "sqlite"
+        # Woken by other processes' commits (PostgreSQL NOTIFY), not only by the poll.
+        self._listen = listen and engine.dialect.name == "postgresql"
         self._wake = threading.Event()
         self._busy = threading.Lock()
         self._connection: Connection | None = None
@@ -229,6 +235,13 @@ class OutboxRelay:
         log.info(
             "relay started batch_size=%d poll_interval=%.2fs", self._batch_size, self._poll_interval
         )
+        listener = None
+        if self._listen:
+            commits = CommitListener(self._engine, wake_channel(self._outbox), self.notify)
+            listener = threading.Thread(
+                target=commits.run, args=(stop,), name="relay-listener", daemon=True
+            )
+            listener.start()
         while not stop.is_set():
             self._wake.clear()
             try:
@@ -237,6 +250,8 @@ class OutboxRelay:
                 break
             self._wake.wait(self._poll_interval)
         self.close()
+        if listener is not None:
+            listener.join(timeout=5)
         log.info("relay stopped")
 
     def _drain_with_backoff(self, stop: threading.Event) -> None:

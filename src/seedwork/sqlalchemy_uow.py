@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from seedwork.errors import AlreadyHandled, ConcurrencyConflict
 from seedwork.messages import Envelope, Event, utcnow
 from seedwork.serialization import Serializer
-from seedwork.tables import SeedworkTables
+from seedwork.tables import SeedworkTables, wake_channel
 from seedwork.uow import AbstractUnitOfWork
 
 RepositoryFactory = Callable[[Session], Any]
@@ -113,7 +113,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 # Events go out to the world: this commit must be durable after all.
                 session.execute(_DURABLE_COMMIT)
             if envelopes:
-                statement = _outbox_statement(self._tables.outbox, len(envelopes))
+                dialect = session.get_bind().dialect.name
+                statement = _outbox_statement(self._tables.outbox, len(envelopes), dialect)
                 parameters = {
                     f"{name}_{n}": value
                     for n, envelope in enumerate(envelopes)
@@ -196,17 +197,27 @@ _OUTBOX_COLUMNS = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=64)
-def _outbox_statement(outbox: Table, count: int) -> TextClause:
+@functools.lru_cache(maxsize=128)
+def _outbox_statement(outbox: Table, count: int, dialect: str) -> TextClause:
     """One multi-row INSERT ... RETURNING for ``count`` events, as text built once per count:
-    the ORM's own bulk insert costs more Python than the round trip it saves."""
+    the ORM's own bulk insert costs more Python than the round trip it saves.
+
+    On PostgreSQL the same statement NOTIFYs relays in other processes; the notification is
+    delivered at commit, and not at all if the transaction rolls back.
+    """
     name = outbox.name if outbox.schema is None else f"{outbox.schema}.{outbox.name}"
     rows = ", ".join(
         "(" + ", ".join(f":{column}_{n}" for column in _OUTBOX_COLUMNS) + ")" for n in range(count)
     )
-    statement = text(
+    insert_rows = (
         f"INSERT INTO {name} ({', '.join(_OUTBOX_COLUMNS)}) VALUES {rows} RETURNING id, message_id"
     )
+    if dialect == "postgresql":
+        insert_rows = (
+            f"WITH written AS ({insert_rows}) SELECT written.id, written.message_id FROM written,"
+            f" (SELECT pg_notify('{wake_channel(outbox)}', '')) AS woken"
+        )
+    statement = text(insert_rows)
     occurred_at = outbox.c.occurred_at.type
     return statement.bindparams(
         *(bindparam(f"occurred_at_{n}", type_=occurred_at) for n in range(count))

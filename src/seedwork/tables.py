@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import attrs
 from sqlalchemy import (
     BigInteger,
@@ -27,6 +29,11 @@ class SeedworkTables:
     outbox: Table
     inbox: Table
     failed_events: Table
+
+
+def wake_channel(outbox: Table) -> str:
+    """The PostgreSQL NOTIFY channel on which commits that wrote to ``outbox`` wake relays."""
+    return f"seedwork_outbox_{zlib.crc32(outbox.fullname.encode()):08x}"
 
 
 def define_tables(metadata: MetaData) -> SeedworkTables:

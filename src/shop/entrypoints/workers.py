@@ -5,8 +5,9 @@ and the recovery sweep; ``shop relay`` runs the relay. The consumer applies comm
 ``workers`` lanes (threads), one batch or order per lane so that its commands stay in order.
 In ``shop run``, right after each commit the committing thread publishes the outbox itself
 when the relay is not at it (``OutboxRelay.try_relay``: no thread hand-over, no polling
-delay), and wakes the relay thread when it is. A separate ``shop relay`` is not woken: it
-takes the events of ``shop api`` and ``shop consumer`` within its poll interval.
+delay), and wakes the relay thread when it is. A separate ``shop relay`` is woken by the
+commits of ``shop api`` and ``shop consumer`` through PostgreSQL LISTEN/NOTIFY (on SQLite, by
+its poll).
 """
 
 from __future__ import annotations
@@ -60,13 +61,12 @@ def _redis(shop: Shop) -> Redis:
     return shop.redis
 
 
-def build_relay(shop: Shop) -> OutboxRelay:
-    """The outbox relay of a wired shop."""
+def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
+    """The outbox relay of a wired shop; ``listen``: woken by other processes' commits."""
     channels = Channels(shop.settings.channel_prefix)
     publisher = RedisPublisher(_redis(shop), channels.events_stream)
-    return OutboxRelay(
-        shop.engine, orm.seedwork_tables.outbox, publisher, channels, INTEGRATION_EVENTS
-    )
+    outbox = orm.seedwork_tables.outbox
+    return OutboxRelay(shop.engine, outbox, publisher, channels, INTEGRATION_EVENTS, listen=listen)
 
 
 def build_consumer(shop: Shop) -> CommandConsumer:
@@ -160,8 +160,8 @@ def run_consumer_loop(
 
 
 def run_relay_loop(shop: Shop, stop: threading.Event) -> None:
-    """Relay until ``stop`` is set."""
-    build_relay(shop).run(stop)
+    """Relay until ``stop`` is set, woken by the commits of ``shop api`` and ``shop consumer``."""
+    build_relay(shop, listen=True).run(stop)
 
 
 def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:

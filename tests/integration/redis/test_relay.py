@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from redis import Redis
+from sqlalchemy import text
 
 from seedwork.messages import Envelope
 from seedwork.redis_streams import Channels
 from seedwork.relay import OutboxRelay, PublishFailed, outbox_status
+from seedwork.tables import wake_channel
 from tests.integration.redis.world import (
     AddStock,
     ChangeStock,
@@ -137,6 +139,36 @@ def test_a_notified_relay_publishes_at_once(
         stop.set()
         relay.notify()
         thread.join(5)
+
+
+def test_a_listening_relay_is_woken_by_commits_of_other_processes(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    # The poll is 30 s: only the commit's NOTIFY can bring the relay round within seconds.
+    relay = make_relay(poll_interval=30, listen=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    listening = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE query = :listen AND pid <> pg_backend_pid()"
+    ).bindparams(listen=f'LISTEN "{wake_channel(tables.outbox)}"')
+
+    def relay_listens() -> bool:
+        with world.engine.connect() as connection:  # a new snapshot of pg_stat_activity
+            return connection.execute(listening).scalar() == 1
+
+    try:
+        eventually(relay_listens, timeout=5)
+        time.sleep(0.2)  # past the drain every (re)connection starts with
+        world.bus.handle(AddStock(reference="s1", quantity=1))
+        started = time.monotonic()
+        eventually(lambda: stream_messages(redis, channels.events_stream), timeout=5)
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        relay.notify()
+        thread.join(5)
+    assert not thread.is_alive()
 
 
 def test_two_relays_at_once_publish_every_event_exactly_once(
