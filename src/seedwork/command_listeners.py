@@ -109,6 +109,7 @@ class StreamListener:
         batch: int = 50,
         claim_idle: float = 15.0,
         claim_interval: float = 5.0,
+        max_deliveries: int = 5,
     ) -> None:
         self._client = client
         self._stream = channels.commands_stream
@@ -119,6 +120,7 @@ class StreamListener:
         self._batch = batch
         self._claim_idle_ms = int(claim_idle * 1000)
         self._claim_interval = claim_interval
+        self._max_deliveries = max_deliveries
         self.ready = threading.Event()
         self._in_hand: set[str] = set()
         self._in_hand_lock = threading.Lock()
@@ -177,11 +179,39 @@ class StreamListener:
                 ]
             if entries:
                 log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
+                entries = self._within_delivery_limit(entries)
             handled += self._handle_all(entries, stop)
             start = _text(response[0])
             if start == "0-0":
                 break
         return handled
+
+    def _within_delivery_limit(self, entries: list[Any]) -> list[Any]:
+        """Dead-letter the entries delivered ``max_deliveries`` times and never acknowledged.
+
+        Such an entry most likely takes the consumer down with it (a crash, an out-of-memory
+        kill) each time it is handled: applying it again would only restart the cycle.
+        """
+        ids = sorted((_text(entry_id) for entry_id, _ in entries), key=_entry_order)
+        pending: Any = self._client.xpending_range(
+            self._stream, self.group, min=ids[0], max=ids[-1], count=len(ids) + self.in_hand,
+            consumername=self.name,
+        )  # fmt: skip
+        deliveries = {_text(row["message_id"]): int(row["times_delivered"]) for row in pending}
+        kept = []
+        for entry_id, fields in entries:
+            times = deliveries.get(_text(entry_id), 0)
+            if times <= self._max_deliveries:
+                kept.append((entry_id, fields))
+                continue
+            raw = fields.get(b"message", fields.get("message"))
+            error = (
+                f"DeliveryLimit: delivered {times} times and never acknowledged "
+                "(it may take the consumer down with it)"
+            )
+            self._consumer.reject(raw if raw is not None else repr(fields), error, self._stream)
+            self._client.xack(self._stream, self.group, entry_id)
+        return kept
 
     def _handle_all(self, entries: list[Any], stop: threading.Event) -> int:
         handled = 0
@@ -219,3 +249,9 @@ class StreamListener:
         """Entries handed to the sink and not acknowledged yet."""
         with self._in_hand_lock:
             return len(self._in_hand)
+
+
+def _entry_order(entry_id: str) -> tuple[int, int]:
+    """Stream entry ids ("<ms>-<seq>") in stream order."""
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)

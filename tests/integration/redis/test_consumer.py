@@ -200,3 +200,36 @@ def test_a_message_left_pending_by_a_dead_consumer_is_reclaimed_and_applied_once
     assert survivor.stats.processed == 1
     stock = world.stock("s1")
     assert stock.changes == 1 and stock.reactions == 1
+
+
+def test_an_entry_delivered_too_often_without_an_acknowledgement_is_dead_lettered(
+    world: World,
+    make_consumer: Callable[..., CommandConsumer],
+    listeners: Listeners,
+    running: Running,
+    redis: Redis,
+    channels: Channels,
+):
+    # Each consumer that took this entry died handling it (as if it crashed the process).
+    world.bus.handle(AddStock(reference="s1", quantity=0))
+    _, first = listeners(make_consumer(), name="crashed-0")
+    first.ensure_group()
+    change = '{"type": "ChangeStock", "payload": {"reference": "s1", "quantity": 5}}'
+    entry_id = redis.xadd(channels.commands_stream, {"message": change})
+    redis.xreadgroup("shop", "crashed-0", {channels.commands_stream: ">"})
+    for n in range(1, 5):
+        redis.xclaim(channels.commands_stream, "shop", f"crashed-{n}", 0, [entry_id])
+    survivor = make_consumer()
+    _, stream_listener = listeners(
+        survivor, name="survivor", claim_idle=0.05, claim_interval=0.05, max_deliveries=5
+    )
+    running.start(stream_listener.run)
+    eventually(lambda: redis.xpending(channels.commands_stream, "shop")["pending"] == 0)
+    [(_, fields)] = redis.xrange(channels.dead_letters_stream)
+    assert fields[b"message"].decode() == change
+    assert fields[b"error"].decode().startswith("DeliveryLimit: delivered 6 times")
+    assert world.stock("s1").changes == 0
+    # The consumer carries on: the same command sent again is applied.
+    redis.xadd(channels.commands_stream, {"message": change})
+    eventually(lambda: world.stock("s1").changes == 1)
+    assert redis.xpending(channels.commands_stream, "shop")["pending"] == 0
