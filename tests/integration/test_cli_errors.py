@@ -3,9 +3,12 @@ traceback."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from shop.entrypoints.cli import main
+from tests import services
 
 
 def test_a_malformed_dead_letter_id_is_a_usage_error(capsys, monkeypatch, redis_url):
@@ -28,6 +31,21 @@ def test_an_unreachable_database_is_named_not_traced(capsys, monkeypatch):
     assert main(["outbox", "status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("shop: the database is unreachable:")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_unmigrated_database_asks_for_the_upgrade(capsys, monkeypatch, tmp_path, backend):
+    empty = (
+        services.fresh_postgres_database()
+        if backend == "postgres"
+        else contextlib.nullcontext(f"sqlite:///{tmp_path / 'empty.db'}")
+    )
+    with empty as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert main(["outbox", "status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("shop: the database has no shop tables yet; run `shop db upgrade` first")
     assert "Traceback" not in err
 
 

@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
     from shop.entrypoints import commands
 
@@ -112,11 +112,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationInvalid as error:
         print(f"shop: configuration error: {error}", file=sys.stderr)
         return 2
-    except (OperationalError, InterfaceError) as error:
-        print(f"shop: the database is unreachable: {error.orig or error}", file=sys.stderr)
+    except (OperationalError, InterfaceError, ProgrammingError) as error:
+        if _missing_table(error):
+            print(
+                f"shop: the database has no shop tables yet; run `shop db upgrade` first"
+                f" ({error.orig or error})",
+                file=sys.stderr,
+            )
+        elif isinstance(error, ProgrammingError):
+            raise
+        else:
+            print(f"shop: the database is unreachable: {error.orig or error}", file=sys.stderr)
     except (RedisConnectionError, RedisTimeoutError) as error:
         print(f"shop: Redis is unreachable: {error}", file=sys.stderr)
     return 1
+
+
+def _missing_table(error: Exception) -> bool:
+    """Whether a database error says a table does not exist (an unmigrated database)."""
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined_table
+        return True
+    return "no such table" in str(orig or error)  # SQLite
 
 
 if __name__ == "__main__":  # pragma: no cover

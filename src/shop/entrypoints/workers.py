@@ -217,9 +217,3 @@ def outbox_status_command(shop: Shop) -> int:
     print(f"failed: {status.failed}")
     print(f"oldest pending age: {age}")
     return 0
-
-
-def views_rebuild_command(shop: Shop) -> int:
-    """``shop views rebuild``."""
-    print("shop: views rebuild is not available in this version", file=sys.stderr)
-    return 1
