@@ -28,7 +28,6 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-import attrs
 from sqlalchemy import Connection, Engine, Row, Table, func, select, update
 from tenacity import (
     RetryCallState,
@@ -292,36 +291,5 @@ class OutboxRelay:
             log.exception("could not record the publish failure")
 
 
-@attrs.frozen
-class OutboxStatus:
-    """How far behind the relay is."""
-
-    pending: int
-    failed: int
-    oldest_pending_age: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return attrs.asdict(self)
-
-
 def _row_id(row: Row[Any]) -> int:
     return int(row.id)
-
-
-def outbox_status(engine: Engine, outbox: Table) -> OutboxStatus:
-    """Pending rows, failed rows (attempted and still unsent), and the oldest pending age."""
-    unsent = outbox.c.published_at.is_(None)
-    with engine.connect() as connection:
-        pending, oldest = connection.execute(
-            select(func.count(), func.min(outbox.c.occurred_at)).where(unsent)
-        ).one()
-        failed = connection.execute(
-            select(func.count()).where(unsent, outbox.c.attempts > 0)
-        ).scalar_one()
-    age = None
-    if oldest is not None:
-        if oldest.tzinfo is None:  # SQLite gives naive datetimes back
-            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
-        age = max(0.0, (utcnow() - oldest).total_seconds())
-    return OutboxStatus(pending=int(pending), failed=int(failed), oldest_pending_age=age)

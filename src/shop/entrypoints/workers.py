@@ -22,9 +22,10 @@ from redis import Redis
 from seedwork.command_listeners import ChannelListener, StreamListener
 from seedwork.consumer import CommandConsumer, CommandReader
 from seedwork.lanes import Lanes, key_fields
+from seedwork.outbox_status import outbox_status
 from seedwork.recovery import RecoverySweep
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
-from seedwork.relay import OutboxRelay, outbox_status
+from seedwork.relay import OutboxRelay
 from shop.adapters import orm
 from shop.bootstrap import Shop
 

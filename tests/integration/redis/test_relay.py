@@ -13,8 +13,9 @@ from redis import Redis
 from sqlalchemy import text
 
 from seedwork.messages import Envelope
+from seedwork.outbox_status import outbox_status
 from seedwork.redis_streams import Channels
-from seedwork.relay import OutboxRelay, PublishFailed, outbox_status
+from seedwork.relay import OutboxRelay, PublishFailed
 from seedwork.tables import wake_channel
 from tests.integration.redis.world import (
     AddStock,
