@@ -57,8 +57,10 @@ def _outbox(cursor: psycopg.Cursor[Any], *payloads: dict[str, Any]) -> list[tupl
     """Write the events in one statement; (message id, log position) of each, in order."""
     ids = [str(uuid.uuid4()) for _ in payloads]
     values = ", ".join(["(%s, %s)"] * len(payloads))
-    cursor.execute(
-        f"INSERT INTO floor_outbox (message_id, envelope) VALUES {values} RETURNING message_id, id",
+    cursor.execute(  # and, as `shop api` does for a standalone relay, NOTIFY in the same statement
+        f"WITH written AS (INSERT INTO floor_outbox (message_id, envelope) VALUES {values}"
+        " RETURNING message_id, id) SELECT written.message_id, written.id FROM written,"
+        " (SELECT pg_notify('floor_outbox', '')) AS woken",
         [v for i, p in zip(ids, payloads, strict=True) for v in (i, json.dumps(p))],
     )
     positions = dict(cursor.fetchall())

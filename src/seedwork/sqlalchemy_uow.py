@@ -40,8 +40,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         tables: SeedworkTables,
         serializer: Serializer,
         repositories: Mapping[str, RepositoryFactory],
+        *,
+        wake_relays: bool = False,
     ) -> None:
+        """``wake_relays``: NOTIFY relays in other processes of each commit's events (on
+        PostgreSQL; it costs concurrent commits some throughput, so only processes beside a
+        standalone relay ask for it)."""
         super().__init__()
+        self._wake_relays = wake_relays
         self._session_factory = session_factory
         self._tables = tables
         self._serializer = serializer
@@ -113,18 +119,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 # Events go out to the world: this commit must be durable after all.
                 session.execute(_DURABLE_COMMIT)
             if envelopes:
-                dialect = session.get_bind().dialect.name
-                statement = _outbox_statement(self._tables.outbox, len(envelopes), dialect)
-                parameters = {
-                    f"{name}_{n}": value
-                    for n, envelope in enumerate(envelopes)
-                    for name, value in self._outbox_row(envelope).items()
-                }
-                written = session.connection().execute(statement, parameters)
-                positions = {message_id: id_ for id_, message_id in written.tuples()}
-                envelopes[:] = [
-                    attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes
-                ]
+                envelopes[:] = self._write_outbox(session, envelopes)
             session.commit()
         except StaleDataError as error:
             session.rollback()
@@ -134,6 +129,23 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             if _is_retryable(error):
                 raise ConcurrencyConflict(str(error.orig)) from None
             raise
+
+    def _write_outbox(self, session: Session, envelopes: list[Envelope]) -> list[Envelope]:
+        """Insert the envelopes (in chunks: drivers cap a statement's parameters); returns them
+        with their log positions."""
+        notify = self._wake_relays and session.get_bind().dialect.name == "postgresql"
+        positions: dict[str, int] = {}
+        for start in range(0, len(envelopes), _OUTBOX_CHUNK):
+            chunk = envelopes[start : start + _OUTBOX_CHUNK]
+            statement = _outbox_statement(self._tables.outbox, len(chunk), notify and not start)
+            parameters = {
+                f"{name}_{n}": value
+                for n, envelope in enumerate(chunk)
+                for name, value in self._outbox_row(envelope).items()
+            }
+            written = session.connection().execute(statement, parameters)
+            positions.update((message_id, id_) for id_, message_id in written.tuples())
+        return [attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes]
 
     def _outbox_row(self, envelope: Envelope) -> dict[str, Any]:
         data = self._serializer.envelope_dict(envelope)
@@ -197,13 +209,16 @@ _OUTBOX_COLUMNS = (
 )  # fmt: skip
 
 
+_OUTBOX_CHUNK = 500  # rows per INSERT: 7 parameters each, well under every driver's cap
+
+
 @functools.lru_cache(maxsize=128)
-def _outbox_statement(outbox: Table, count: int, dialect: str) -> TextClause:
+def _outbox_statement(outbox: Table, count: int, notify: bool) -> TextClause:
     """One multi-row INSERT ... RETURNING for ``count`` events, as text built once per count:
     the ORM's own bulk insert costs more Python than the round trip it saves.
 
-    On PostgreSQL the same statement NOTIFYs relays in other processes; the notification is
-    delivered at commit, and not at all if the transaction rolls back.
+    With ``notify`` (PostgreSQL) the same statement NOTIFYs relays in other processes; the
+    notification is delivered at commit, and not at all if the transaction rolls back.
     """
     name = outbox.name if outbox.schema is None else f"{outbox.schema}.{outbox.name}"
     rows = ", ".join(
@@ -212,7 +227,7 @@ def _outbox_statement(outbox: Table, count: int, dialect: str) -> TextClause:
     insert_rows = (
         f"INSERT INTO {name} ({', '.join(_OUTBOX_COLUMNS)}) VALUES {rows} RETURNING id, message_id"
     )
-    if dialect == "postgresql":
+    if notify:
         insert_rows = (
             f"WITH written AS ({insert_rows}) SELECT written.id, written.message_id FROM written,"
             f" (SELECT pg_notify('{wake_channel(outbox)}', '')) AS woken"

@@ -85,8 +85,13 @@ def bootstrap(
     dependencies: Mapping[str, Any] | None = None,
     dead_letters: DeadLetterSink | None = None,
     retry: RetryPolicy | None = None,
+    wake_relays: bool = False,
 ) -> Shop:
-    """Wire the application. Nothing connects until the first message is handled."""
+    """Wire the application. Nothing connects until the first message is handled.
+
+    ``wake_relays``: commits NOTIFY relays in other processes (``shop api``, ``shop consumer``
+    beside a standalone ``shop relay``); ``shop run`` wakes its own relay in-process.
+    """
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(settings.database_url)
     orm.start_mappers()
@@ -98,6 +103,7 @@ def bootstrap(
         orm.seedwork_tables,
         serializer,
         orm.repository_factories(),
+        wake_relays=wake_relays,
     )
     default_commands, default_events = default_handlers()
     on_commit = CommitHooks()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -222,3 +223,50 @@ def test_a_single_role_worker_stops_cleanly_on_sigterm(
     worker.wait_for_log(ready)
     assert worker.stop() == 0
     assert "Traceback" not in worker.log()
+
+
+def test_the_api_beside_a_standalone_relay_gets_its_events_out_without_waiting_for_a_poll(
+    start_shop: Callable[..., ShopProcess],
+    database_url: str,
+    redis_url: str,
+    channel_prefix: str,
+    tmp_path: Path,
+):
+    env = {"DATABASE_URL": database_url}
+    assert shop_cli("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    port = _free_port()
+    start_shop("api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
+    start_shop("relay").wait_for_log("relay listening for commits")
+    url = f"http://127.0.0.1:{port}"
+    until(lambda: _answers(f"{url}/health"))
+    price = {"amount": 100, "currency": "EUR"}
+    post(f"{url}/products", {"sku": "LAMP", "name": "Lamp", "price": price})
+    redis = Redis.from_url(redis_url)
+    channel = Channels(channel_prefix).event_channel("BatchAdded")
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    until(lambda: pubsub.get_message(timeout=0.01) is None and pubsub.subscribed)
+    delays = []
+    for n in range(7):
+        post(f"{url}/batches", {"reference": f"b-{n}", "sku": "LAMP", "quantity": 5})
+        answered = time.monotonic()
+        message = until(lambda: pubsub.get_message(timeout=0.01))
+        delays.append(time.monotonic() - answered)
+        assert json.loads(message["data"])["payload"]["reference"] == f"b-{n}"
+    pubsub.close()
+    redis.close()
+    # The relay polls every 0.5 s; woken by the API's commits it takes a few milliseconds.
+    assert sorted(delays)[len(delays) // 2] < 0.1, delays
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -164,7 +164,7 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     if not _require_redis(settings):
         return 2
     stop = stop_on_signals()
-    shop = bootstrap(settings)
+    shop = bootstrap(settings, wake_relays=True)  # its events go out through `shop relay`
     try:
         run_consumer_loop(shop, stop, workers=args.workers)
     finally:

@@ -22,9 +22,11 @@ class ShopApplication(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from shop.bootstrap import bootstrap
         from shop.entrypoints.app import create_app
 
-        return create_app(self._settings)
+        # A standalone ``shop relay`` publishes this process's events: wake it at each commit.
+        return create_app(shop=bootstrap(self._settings, wake_relays=True))
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:

@@ -189,7 +189,9 @@ def build_world(engine: Engine) -> World:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def new_uow() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(factory, tables, serializer, {"stocks": StockRepository})
+        return SqlAlchemyUnitOfWork(
+            factory, tables, serializer, {"stocks": StockRepository}, wake_relays=True
+        )
 
     bus = MessageBus(
         command_handlers={

@@ -234,6 +234,20 @@ def test_only_an_event_handler_that_writes_no_event_skips_the_wal_flush(
     assert commit_modes == ["off", "on", "on"]
 
 
+def test_a_commit_of_thousands_of_events_writes_them_all_in_order(new_uow: Any, engine: Engine):
+    uow = new_uow()
+    with uow:
+        tally = Tally("t1")
+        uow.tallies.add(tally)
+        for _ in range(1_200):  # more than one INSERT statement's worth
+            tally.add(1)
+        uow.commit()
+    positions = [envelope.log_position for envelope in uow.collect_new_events()]
+    assert len(positions) == 1_200
+    assert positions == sorted(positions) and None not in positions
+    assert count(engine, tables.outbox) == 1_200
+
+
 def test_events_carry_the_cause_of_the_message_being_handled(new_uow: Any, engine: Engine):
     cause = Envelope(message=Tallied(tally_id="c", value=0))
     uow = new_uow()
