@@ -11,14 +11,12 @@ relay once too.
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine
-from tenacity import Retrying, retry_if_exception_type, stop_when_event_set
-from tenacity import wait_random_exponential as backoff
-
-from seedwork.redis_streams import sleeper
 
 log = logging.getLogger("seedwork.relay")
 
@@ -43,27 +41,28 @@ class CommitListener:
 
     def run(self, stop: threading.Event) -> None:
         """Listen until ``stop`` is set, reconnecting with backoff when the connection drops."""
-
-        def note(state: object) -> None:
-            outcome = getattr(state, "outcome", None)
-            error = outcome.exception() if outcome is not None else None
-            log.warning("relay cannot listen for commits, polling meanwhile error=%s", error)
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(Exception),
-            wait=backoff(multiplier=0.1, max=self._max_backoff),
-            stop=stop_when_event_set(stop),
-            sleep=sleeper(stop),
-            before_sleep=note,
-            reraise=True,
-        )
-        try:
-            retrying(self._listen, stop)
-        except Exception:  # noqa: BLE001 - only escapes once stopped while backing off
-            return
+        failures = 0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self._listen(stop)
+            except Exception as error:  # noqa: BLE001 - the poll covers us while we reconnect
+                if time.monotonic() - started > 10 * self._max_backoff:
+                    failures = 0  # it had been listening fine: a new outage starts small
+                failures += 1
+                wait = random.uniform(0, min(self._max_backoff, 0.1 * 2**failures))
+                log.warning(
+                    "relay cannot listen for commits, polling meanwhile attempt=%d wait=%.2fs"
+                    " error=%s",
+                    failures,
+                    wait,
+                    error,
+                )
+                stop.wait(wait)
 
     def _listen(self, stop: threading.Event) -> None:
-        with self._engine.connect() as connection:
+        connection = self._engine.connect()
+        try:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.exec_driver_sql(f'LISTEN "{self._channel}"')
             driver = connection.connection.driver_connection
@@ -77,3 +76,7 @@ class CommitListener:
             while not stop.is_set():
                 if list(notifies(timeout=self._check_every, stop_after=1)):
                     self._wake()
+        finally:
+            # Never hand a listening connection back to the pool: it would queue notifications.
+            connection.invalidate()
+            connection.close()
