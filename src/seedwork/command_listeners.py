@@ -160,47 +160,72 @@ class StreamListener:
         return self._handle_all(response[0][1] if response else [], stop)
 
     def reclaim(self, stop: threading.Event) -> int:
-        """Take over entries another consumer left pending too long, and handle them."""
-        handled, start = 0, "0-0"
+        """Take over entries another consumer left pending too long, and handle them.
+
+        Only a real take-over counts as a delivery: entries this consumer still holds (queued
+        in its lanes) are first touched with JUSTID, which resets their idle time without
+        counting, so no live consumer's entries look abandoned; candidates are found with
+        XAUTOCLAIM ... JUSTID, and only those not in hand are claimed for real.
+        """
+        self._refresh_in_hand()
+        handled, seen = 0, set()
         while not stop.is_set():
-            response: Any = self._client.xautoclaim(
+            # With JUSTID redis-py returns no cursor; a claimed entry is no longer idle, so
+            # each round starts over and finds the next ones.
+            found: Any = self._client.xautoclaim(
                 self._stream,
                 self.group,
                 self.name,
                 min_idle_time=self._claim_idle_ms,
-                start_id=start,
                 count=self._batch,
+                justid=True,
             )
+            fresh = [_text(entry_id) for entry_id in found if _text(entry_id) not in seen]
+            if not fresh:
+                break
+            seen.update(fresh)
             with self._in_hand_lock:
-                entries = [
-                    entry
-                    for entry in response[1]
-                    if entry and entry[1] is not None and _text(entry[0]) not in self._in_hand
-                ]
+                ids: list[Any] = [entry_id for entry_id in fresh if entry_id not in self._in_hand]
+            entries: list[Any] = []
+            if ids:
+                claimed: Any = self._client.xclaim(
+                    self._stream, self.group, self.name, min_idle_time=0, message_ids=ids
+                )
+                entries = [entry for entry in claimed if entry and entry[1] is not None]
             if entries:
                 log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
                 entries = self._within_delivery_limit(entries)
             handled += self._handle_all(entries, stop)
-            start = _text(response[0])
-            if start == "0-0":
+            if len(found) < self._batch:
                 break
         return handled
 
+    def _refresh_in_hand(self) -> None:
+        with self._in_hand_lock:
+            ids: list[Any] = list(self._in_hand)
+        if ids:
+            self._client.xclaim(
+                self._stream,
+                self.group,
+                self.name,
+                min_idle_time=0,
+                message_ids=ids,
+                justid=True,
+            )
+
     def _within_delivery_limit(self, entries: list[Any]) -> list[Any]:
-        """Dead-letter the entries delivered ``max_deliveries`` times and never acknowledged.
+        """Dead-letter the entries delivered more than ``max_deliveries`` times, never acknowledged.
 
         Such an entry most likely takes the consumer down with it (a crash, an out-of-memory
         kill) each time it is handled: applying it again would only restart the cycle.
         """
-        ids = sorted((_text(entry_id) for entry_id, _ in entries), key=_entry_order)
-        pending: Any = self._client.xpending_range(
-            self._stream, self.group, min=ids[0], max=ids[-1], count=len(ids) + self.in_hand,
-            consumername=self.name,
-        )  # fmt: skip
-        deliveries = {_text(row["message_id"]): int(row["times_delivered"]) for row in pending}
+        with self._client.pipeline(transaction=False) as pipe:
+            for entry_id, _ in entries:
+                pipe.xpending_range(self._stream, self.group, min=entry_id, max=entry_id, count=1)
+            found = pipe.execute()
         kept = []
-        for entry_id, fields in entries:
-            times = deliveries.get(_text(entry_id), 0)
+        for (entry_id, fields), pending in zip(entries, found, strict=True):
+            times = int(pending[0]["times_delivered"]) if pending else 0
             if times <= self._max_deliveries:
                 kept.append((entry_id, fields))
                 continue
@@ -249,9 +274,3 @@ class StreamListener:
         """Entries handed to the sink and not acknowledged yet."""
         with self._in_hand_lock:
             return len(self._in_hand)
-
-
-def _entry_order(entry_id: str) -> tuple[int, int]:
-    """Stream entry ids ("<ms>-<seq>") in stream order."""
-    milliseconds, _, sequence = entry_id.partition("-")
-    return int(milliseconds), int(sequence or 0)

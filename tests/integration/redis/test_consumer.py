@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from redis import Redis
 
+from seedwork.command_listeners import StreamListener
 from seedwork.consumer import CommandConsumer
 from seedwork.messages import new_id
 from seedwork.redis_streams import Channels
@@ -232,4 +234,34 @@ def test_an_entry_delivered_too_often_without_an_acknowledgement_is_dead_lettere
     # The consumer carries on: the same command sent again is applied.
     redis.xadd(channels.commands_stream, {"message": change})
     eventually(lambda: world.stock("s1").changes == 1)
-    assert redis.xpending(channels.commands_stream, "shop")["pending"] == 0
+    eventually(lambda: redis.xpending(channels.commands_stream, "shop")["pending"] == 0)
+
+
+class HoldingSink:
+    """A consumer whose lanes are busy: it takes entries and settles none of them yet."""
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+        self.rejected: list[str] = []
+
+    def submit(self, raw: Any, channel: str, **context: Any) -> None:
+        self.held.append(context["stream_entry"])
+
+    def reject(self, raw: Any, error: str, channel: str) -> None:
+        self.rejected.append(error)
+
+
+def test_entries_a_live_consumer_still_holds_are_not_counted_as_deliveries(
+    redis: Redis, channels: Channels
+):
+    sink = HoldingSink()
+    listener = StreamListener(redis, channels, sink, name="busy", claim_idle=0, block=0.05)
+    listener.ensure_group()
+    entry_id = redis.xadd(channels.commands_stream, {"message": "{}"}).decode()
+    stop = threading.Event()
+    assert listener.read_new(stop) == 1
+    for _ in range(8):  # far more reclaim rounds than the delivery limit
+        listener.reclaim(stop)
+    [pending] = redis.xpending_range(channels.commands_stream, "shop", min="-", max="+", count=10)
+    assert pending["times_delivered"] == 1
+    assert sink.held == [entry_id] and sink.rejected == []
