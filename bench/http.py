@@ -147,8 +147,8 @@ def compare(shop: str, floor: str, step: Step, clients: int) -> list[tuple[float
     found: dict[str, tuple[list[float], float]] = {shop: ([], 0.0), floor: ([], 0.0)}
     for base in (shop, floor):
         drive(base, step, clients)  # warm up
-    for _ in range(ROUNDS):
-        for base in (shop, floor):
+    for round_ in range(ROUNDS):
+        for base in (shop, floor) if round_ % 2 == 0 else (floor, shop):
             latencies, elapsed = drive(base, step, clients)
             found[base] = (found[base][0] + latencies, found[base][1] + elapsed)
     results = []
