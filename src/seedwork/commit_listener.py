@@ -1,9 +1,9 @@
 """Wakes a relay when another process commits events: PostgreSQL LISTEN on the outbox's channel.
 
-Every unit of work that writes outbox rows on PostgreSQL also NOTIFYs the outbox's channel
-(``seedwork.tables.wake_channel``), delivered at commit. A relay in another process (``shop
-relay`` beside ``shop api`` and ``shop consumer``) listens on it and publishes at once instead of
-at its next poll. The poll stays as the fallback: a notification can be missed while the
+Units of work built with ``wake_relays`` (``shop api``, ``shop consumer``) NOTIFY the outbox's
+channel (``seedwork.tables.wake_channel``) in the statement that writes the outbox rows; it is
+delivered at commit. A relay in another process (``shop relay``) listens on it and publishes at
+once instead of at its next poll. The poll stays as the fallback: a notification can be missed while the
 listening connection is being re-established, which is why every (re)connection wakes the
 relay once too.
 """
