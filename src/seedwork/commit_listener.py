@@ -3,9 +3,9 @@
 Units of work built with ``wake_relays`` (``shop api``, ``shop consumer``) NOTIFY the outbox's
 channel (``seedwork.tables.wake_channel``) in the statement that writes the outbox rows; it is
 delivered at commit. A relay in another process (``shop relay``) listens on it and publishes at
-once instead of at its next poll. The poll stays as the fallback: a notification can be missed while the
-listening connection is being re-established, which is why every (re)connection wakes the
-relay once too.
+once instead of at its next poll. The poll stays as the fallback: a notification can be missed
+while the listening connection is being re-established, which is why every (re)connection wakes
+the relay once too.
 """
 
 from __future__ import annotations
