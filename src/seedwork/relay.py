@@ -52,6 +52,10 @@ class Publisher(Protocol):
         """Send every message in order; raise if any could not be sent."""
 
 
+class _Gap(Exception):
+    """The claim skipped an older unsent row that another transaction holds."""
+
+
 class PublishFailed(Exception):
     """A batch could not be published; its rows stay unsent."""
 
@@ -100,11 +104,28 @@ class OutboxRelay:
             .limit(batch_size)
         )
         self._read_unsent = unsent.add_columns(outbox.c.type, outbox.c.envelope)
-        self._claim_and_mark = (
+        claimed = (
             update(outbox)
             .where(outbox.c.id.in_(unsent.with_for_update(skip_locked=True).scalar_subquery()))
             .values(published_at=func.now())
             .returning(outbox.c.id, outbox.c.type, outbox.c.envelope)
+            .cte("claimed")
+        )
+        # SKIP LOCKED also skips an unsent row some other writer holds for a moment (the
+        # recovery sweep marking it handled, a failure being recorded); publishing the rows
+        # after it would break the order. The rest of the statement sees the rows as they were
+        # before it, so "unsent, older than the newest claimed, and not claimed" is such a gap.
+        skipped = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.published_at.is_(None),
+                outbox.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
+                outbox.c.id.not_in(select(claimed.c.id)),
+            )
+            .exists()
+        )
+        self._claim_and_mark = select(
+            claimed.c.id, claimed.c.type, claimed.c.envelope, skipped.label("gap")
         )
 
     def notify(self, *_: Any) -> None:
@@ -147,7 +168,15 @@ class OutboxRelay:
                 if not connection.execute(self._take_turn[wait]).scalar():
                     return None
                 rows = sorted(connection.execute(self._claim_and_mark).all(), key=_row_id)
+                if rows and rows[0].gap:
+                    raise _Gap
                 self._publish(rows)
+        except _Gap:
+            # Rolled back: the held row is released within milliseconds; try again soon.
+            log.info("relay found an unsent row held by another writer; retrying shortly")
+            self._wake.set()
+            time.sleep(0.01)
+            return 0
         except PublishFailed as failed:
             # Recorded after the claim's transaction was rolled back: it held the rows' locks.
             self._record_failure([row.id for row in rows], failed.__cause__ or failed)

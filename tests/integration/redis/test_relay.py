@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from redis import Redis
-from sqlalchemy import text
+from sqlalchemy import func, text, update
 
 from seedwork.messages import Envelope
 from seedwork.outbox_status import outbox_status
@@ -170,6 +170,25 @@ def test_a_listening_relay_is_woken_by_commits_of_other_processes(
         relay.notify()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_relay_never_publishes_past_an_older_unsent_row_another_writer_holds(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    for n in range(3):
+        world.bus.handle(AddStock(reference=f"s{n}", quantity=n))
+    oldest = min(row.id for row in world.outbox())
+    relay = make_relay()
+    with world.engine.connect() as holder, holder.begin():
+        # The recovery sweep marking the oldest row handled, say, while the relay claims.
+        holder.execute(
+            update(tables.outbox).where(tables.outbox.c.id == oldest).values(handled_at=func.now())
+        )
+        assert relay.relay_once() == 0
+        assert stream_messages(redis, channels.events_stream) == []
+    assert relay.drain() == 3
+    published = [m["payload"]["reference"] for m in stream_messages(redis, channels.events_stream)]
+    assert published == ["s0", "s1", "s2"]
 
 
 def test_two_relays_at_once_publish_every_event_exactly_once(
