@@ -172,10 +172,8 @@ class OutboxRelay:
                     raise _Gap
                 self._publish(rows)
         except _Gap:
-            # Rolled back: the held row is released within milliseconds; try again soon.
-            log.info("relay found an unsent row held by another writer; retrying shortly")
-            self._wake.set()
-            time.sleep(0.01)
+            # Rolled back. Such a row is held for milliseconds; the next poll tries again.
+            log.info("relay waits for an older unsent row that another writer holds")
             return 0
         except PublishFailed as failed:
             # Recorded after the claim's transaction was rolled back: it held the rows' locks.
