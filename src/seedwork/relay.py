@@ -115,18 +115,19 @@ class OutboxRelay:
         # recovery sweep marking it handled, a failure being recorded); publishing the rows
         # after it would break the order. The rest of the statement sees the rows as they were
         # before it, so "unsent, older than the newest claimed, and not claimed" is such a gap.
-        skipped = (
-            select(outbox.c.id)
+        held = (
+            select(func.min(outbox.c.id))
             .where(
                 outbox.c.published_at.is_(None),
                 outbox.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
                 outbox.c.id.not_in(select(claimed.c.id)),
             )
-            .exists()
+            .scalar_subquery()
         )
         self._claim_and_mark = select(
-            claimed.c.id, claimed.c.type, claimed.c.envelope, skipped.label("gap")
+            claimed.c.id, claimed.c.type, claimed.c.envelope, held.label("held")
         )
+        self._gaps = 0  # claims in a row that found an older unsent row held
 
     def notify(self, *_: Any) -> None:
         """Wake the relay loop now (events were just committed)."""
@@ -160,7 +161,7 @@ class OutboxRelay:
     def _relay_claimed(self, *, wait: bool = True) -> int | None:
         # One transaction, three round trips: take the turn; claim and mark the batch in one
         # UPDATE ... RETURNING; commit only once the pipeline succeeded (else roll back).
-        # Without ``wait``, None when another relay has the turn.
+        # None when another relay has the turn (without ``wait``) or a gap was found.
         rows: list[Row[Any]] = []
         connection = self._own_connection()
         try:
@@ -168,13 +169,15 @@ class OutboxRelay:
                 if not connection.execute(self._take_turn[wait]).scalar():
                     return None
                 rows = sorted(connection.execute(self._claim_and_mark).all(), key=_row_id)
-                if rows and rows[0].gap:
-                    raise _Gap
+                if rows and rows[0].held is not None:
+                    raise _Gap(rows[0].held)
                 self._publish(rows)
-        except _Gap:
-            # Rolled back. Such a row is held for milliseconds; the next poll tries again.
-            log.info("relay waits for an older unsent row that another writer holds")
-            return 0
+        except _Gap as gap:
+            # Rolled back. Such a row is held for milliseconds; the next try will likely pass.
+            self._gaps += 1
+            level = logging.WARNING if self._gaps % 10 == 0 else logging.INFO
+            log.log(level, "relay waits for unsent row id=%s held by another transaction", gap)
+            return None
         except PublishFailed as failed:
             # Recorded after the claim's transaction was rolled back: it held the rows' locks.
             self._record_failure([row.id for row in rows], failed.__cause__ or failed)
@@ -182,6 +185,7 @@ class OutboxRelay:
         except Exception:
             self._drop_connection()
             raise
+        self._gaps = 0
         return len(rows)
 
     def _relay_read(self) -> int:
@@ -244,16 +248,19 @@ class OutboxRelay:
     def drain(self) -> int:
         """Relay batches until the outbox has nothing unsent, then close; returns the rows."""
         try:
-            return self._drain()
+            return self._drain(through_gaps=True)
         finally:
             self.close()
 
-    def _drain(self) -> int:
+    def _drain(self, *, through_gaps: bool = False) -> int:
         total = 0
         while True:
             handled = self.relay_once()
             total += handled
             if handled < self._batch_size:  # a short batch: nothing more was committed yet
+                if through_gaps and self._gaps:
+                    time.sleep(0.05)  # an older row is held: wait for it, do not skip it
+                    continue
                 return total
 
     def run(self, stop: threading.Event) -> None:
