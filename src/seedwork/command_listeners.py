@@ -162,70 +162,71 @@ class StreamListener:
     def reclaim(self, stop: threading.Event) -> int:
         """Take over entries another consumer left pending too long, and handle them.
 
-        Only a real take-over counts as a delivery: entries this consumer still holds (queued
-        in its lanes) are first touched with JUSTID, which resets their idle time without
-        counting, so no live consumer's entries look abandoned; candidates are found with
-        XAUTOCLAIM ... JUSTID, and only those not in hand are claimed for real.
+        Candidates come from XPENDING (idle at least ``claim_idle``, paged by id), which also
+        says how often each was delivered; entries this consumer still holds are left alone and
+        the rest are claimed (XCLAIM counts one more delivery). Entries still in hand are first
+        touched with XCLAIM JUSTID, which counts nothing, so entries queued in a live consumer's
+        lanes never look abandoned.
         """
         self._refresh_in_hand()
-        handled, seen = 0, set()
+        handled, start = 0, "-"
         while not stop.is_set():
-            # With JUSTID redis-py returns no cursor; a claimed entry is no longer idle, so
-            # each round starts over and finds the next ones.
-            found: Any = self._client.xautoclaim(
-                self._stream,
-                self.group,
-                self.name,
-                min_idle_time=self._claim_idle_ms,
-                count=self._batch,
-                justid=True,
-            )
-            fresh = [_text(entry_id) for entry_id in found if _text(entry_id) not in seen]
-            if not fresh:
+            pending: Any = self._client.xpending_range(
+                self._stream, self.group, min=start, max="+", count=self._batch,
+                idle=self._claim_idle_ms,
+            )  # fmt: skip
+            if not pending:
                 break
-            seen.update(fresh)
+            start = "(" + _text(pending[-1]["message_id"])
             with self._in_hand_lock:
-                ids: list[Any] = [entry_id for entry_id in fresh if entry_id not in self._in_hand]
+                delivered = {
+                    _text(row["message_id"]): int(row["times_delivered"])
+                    for row in pending
+                    if _text(row["message_id"]) not in self._in_hand
+                }
             entries: list[Any] = []
-            if ids:
+            if delivered:
+                ids: list[Any] = list(delivered)
                 claimed: Any = self._client.xclaim(
-                    self._stream, self.group, self.name, min_idle_time=0, message_ids=ids
+                    self._stream, self.group, self.name, self._claim_idle_ms, message_ids=ids
                 )
                 entries = [entry for entry in claimed if entry and entry[1] is not None]
             if entries:
                 log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
-                entries = self._within_delivery_limit(entries)
+                entries = self._within_delivery_limit(entries, delivered)
             handled += self._handle_all(entries, stop)
-            if len(found) < self._batch:
+            if len(pending) < self._batch:
                 break
         return handled
 
     def _refresh_in_hand(self) -> None:
+        """Reset the idle time of the entries in hand that this consumer still owns."""
         with self._in_hand_lock:
-            ids: list[Any] = list(self._in_hand)
-        if ids:
+            in_hand = list(self._in_hand)
+        if not in_hand:
+            return
+        with self._client.pipeline(transaction=False) as pipe:
+            for entry_id in in_hand:
+                pipe.xpending_range(
+                    self._stream, self.group, min=entry_id, max=entry_id, count=1,
+                    consumername=self.name,
+                )  # fmt: skip
+            found = pipe.execute()
+        owned: list[Any] = [entry_id for entry_id, row in zip(in_hand, found, strict=True) if row]
+        if owned:
             self._client.xclaim(
-                self._stream,
-                self.group,
-                self.name,
-                min_idle_time=0,
-                message_ids=ids,
-                justid=True,
+                self._stream, self.group, self.name, 0, message_ids=owned, justid=True
             )
 
-    def _within_delivery_limit(self, entries: list[Any]) -> list[Any]:
+    def _within_delivery_limit(self, entries: list[Any], delivered: dict[str, int]) -> list[Any]:
         """Dead-letter the entries delivered more than ``max_deliveries`` times, never acknowledged.
 
         Such an entry most likely takes the consumer down with it (a crash, an out-of-memory
         kill) each time it is handled: applying it again would only restart the cycle.
         """
-        with self._client.pipeline(transaction=False) as pipe:
-            for entry_id, _ in entries:
-                pipe.xpending_range(self._stream, self.group, min=entry_id, max=entry_id, count=1)
-            found = pipe.execute()
         kept = []
-        for (entry_id, fields), pending in zip(entries, found, strict=True):
-            times = int(pending[0]["times_delivered"]) if pending else 0
+        for entry_id, fields in entries:
+            times = delivered.get(_text(entry_id), 0) + 1  # this claim was one more delivery
             if times <= self._max_deliveries:
                 kept.append((entry_id, fields))
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -265,3 +266,23 @@ def test_entries_a_live_consumer_still_holds_are_not_counted_as_deliveries(
     [pending] = redis.xpending_range(channels.commands_stream, "shop", min="-", max="+", count=10)
     assert pending["times_delivered"] == 1
     assert sink.held == [entry_id] and sink.rejected == []
+
+
+def test_one_reclaim_takes_over_every_abandoned_entry_however_many_and_only_once(
+    redis: Redis, channels: Channels
+):
+    sink = HoldingSink()
+    listener = StreamListener(redis, channels, sink, name="heir", claim_idle=0.05, batch=50)
+    listener.ensure_group()
+    for n in range(600):  # more than XAUTOCLAIM would scan in one call (10 x its count)
+        redis.xadd(channels.commands_stream, {"message": json.dumps({"n": n})})
+    redis.xreadgroup("shop", "dead", {channels.commands_stream: ">"}, count=600)
+    time.sleep(0.1)
+    stop = threading.Event()
+    assert listener.reclaim(stop) == 600
+    time.sleep(0.1)  # what the heir holds is idle again, yet still its own
+    assert listener.reclaim(stop) == 0
+    pending = redis.xpending_range(channels.commands_stream, "shop", min="-", max="+", count=700)
+    assert {row["consumer"] for row in pending} == {b"heir"}
+    assert {row["times_delivered"] for row in pending} == {2}
+    assert len(sink.held) == 600 and sink.rejected == []
