@@ -6,8 +6,8 @@ event is set and reconnects with backoff when Redis goes away. Pub/sub is fire-a
 what is published while the listener is disconnected is not seen (the stream is the durable
 way in). Stream entries are read with a consumer group and acknowledged (``done``) only after
 the command committed or was dead-lettered; entries left pending by a consumer that died are
-reclaimed (XAUTOCLAIM) once idle for ``claim_idle`` seconds, except those still in this
-listener's own hands.
+reclaimed (XPENDING then XCLAIM) once idle for ``claim_idle`` seconds, except those still in
+this listener's own hands; one delivered more than ``max_deliveries`` times is dead-lettered.
 """
 
 from __future__ import annotations
