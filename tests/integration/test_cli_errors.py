@@ -19,6 +19,21 @@ def test_a_malformed_dead_letter_id_is_a_usage_error(capsys, monkeypatch, redis_
     assert "not a dead-letter id: 'nope'" in capsys.readouterr().err
 
 
+def test_a_malformed_failed_event_id_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["failed-events", "replay", "0"])
+    assert exit_.value.code == 2
+    assert "not a failed-event id: '0'" in capsys.readouterr().err
+
+
+def test_failed_events_are_listed_through_the_command_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["failed-events", "list", "--limit", "5"]) == 0
+    assert capsys.readouterr().out == "no failed events\n"
+
+
 def test_an_unknown_dead_letter_is_reported(capsys, monkeypatch, redis_url, channel_prefix):
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("SHOP_CHANNEL_PREFIX", channel_prefix)

@@ -1,11 +1,28 @@
-"""Event-handler failures kept in the database."""
+"""Event-handler failures kept in the database, to be listed and replayed once fixed."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, Table, insert
+from datetime import datetime
+
+import attrs
+from sqlalchemy import Engine, Table, func, insert, select, update
 
 from seedwork.messages import Envelope, utcnow
 from seedwork.serialization import Serializer
+
+
+@attrs.frozen
+class FailedEvent:
+    """One recorded failure of one handler on one event."""
+
+    id: int
+    message_id: str
+    handler: str
+    type: str
+    envelope: str
+    error: str
+    failed_at: datetime
+    replayed_at: datetime | None
 
 
 class SqlFailedEvents:
@@ -29,4 +46,54 @@ class SqlFailedEvents:
                     "error": f"{type(error).__name__}: {error}",
                     "failed_at": utcnow(),
                 },
+            )
+
+    def unreplayed(self, limit: int) -> list[FailedEvent]:
+        """The oldest ``limit`` failures not replayed yet."""
+        table = self._table
+        statement = (
+            select(table).where(table.c.replayed_at.is_(None)).order_by(table.c.id).limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [FailedEvent(**row._asdict()) for row in connection.execute(statement)]
+
+    def count_unreplayed(self) -> int:
+        """How many failures wait for a replay."""
+        table = self._table
+        statement = select(func.count()).where(table.c.replayed_at.is_(None))
+        with self._engine.connect() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def get(self, failure_id: int) -> FailedEvent | None:
+        """One failure by id, or None."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                select(self._table).where(self._table.c.id == failure_id)
+            ).first()
+        return None if row is None else FailedEvent(**row._asdict())
+
+    def latest_error(self, message_id: str, handler: str) -> str | None:
+        """The error of the newest failure of ``handler`` on the event ``message_id``."""
+        table = self._table
+        statement = (
+            select(table.c.error)
+            .where(table.c.message_id == message_id, table.c.handler == handler)
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(statement).scalar()
+
+    def mark_replayed(self, message_id: str, handler: str) -> None:
+        """Every failure of ``handler`` on the event ``message_id`` is settled."""
+        table = self._table
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(
+                    table.c.message_id == message_id,
+                    table.c.handler == handler,
+                    table.c.replayed_at.is_(None),
+                )
+                .values(replayed_at=utcnow())
             )

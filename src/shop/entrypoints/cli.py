@@ -41,6 +41,14 @@ def _entry_id(value: str) -> str:
     return value
 
 
+def _failure_id(value: str) -> int:
+    if not re.fullmatch(r"[1-9]\d{0,17}", value):
+        raise argparse.ArgumentTypeError(
+            f"not a failed-event id: {value!r} (a positive number; see 'shop failed-events list')"
+        )
+    return int(value)
+
+
 def _workers(value: str) -> int:
     try:
         workers = int(value)
@@ -79,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     dead_list.add_argument("--limit", type=_limit, default=50)
     replay = dead_commands.add_parser("replay", help="re-drive one dead letter")
     replay.add_argument("id", type=_entry_id, help="the dead letter's id, as listed")
+    failed = commands.add_parser(
+        "failed-events", help="events an in-process handler kept failing on"
+    )
+    failed_commands = failed.add_subparsers(dest="failed_command", required=True, metavar="ACTION")
+    failed_list = failed_commands.add_parser("list", help="list failures not replayed yet")
+    failed_list.add_argument("--limit", type=_limit, default=50)
+    failed_replay = failed_commands.add_parser("replay", help="dispatch one failed event again")
+    failed_replay.add_argument("id", type=_failure_id, help="the failure's id, as listed")
     outbox = commands.add_parser("outbox", help="the outbox of events")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     outbox_commands.add_parser("status", help="pending, failed and oldest pending age")

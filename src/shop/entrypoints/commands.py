@@ -31,6 +31,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "relay": run_relay,
         "db": db_upgrade,
         "dead-letters": dead_letters,
+        "failed-events": failed_events,
         "outbox": outbox_status,
         "views": views_rebuild,
     }[args.command]
@@ -192,6 +193,13 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     from shop.entrypoints.workers import dead_letter_command
 
     return dead_letter_command(args, _shop(settings))
+
+
+def failed_events(args: argparse.Namespace, settings: Settings) -> int:
+    """List or replay events an in-process handler kept failing on."""
+    from shop.entrypoints.failed_events_cli import failed_events_command
+
+    return failed_events_command(args, _shop(settings))
 
 
 def outbox_status(args: argparse.Namespace, settings: Settings) -> int:
