@@ -23,12 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Row, Table, func, select, update
+from sqlalchemy import Connection, Engine, Row, Table, update
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -39,6 +38,7 @@ from tenacity import (
 
 from seedwork.commit_listener import CommitListener
 from seedwork.messages import utcnow
+from seedwork.outbox_statements import OutboxStatements
 from seedwork.redis_streams import Channels, sleeper
 from seedwork.tables import wake_channel
 
@@ -92,41 +92,10 @@ class OutboxRelay:
         self._connection: Connection | None = None
         self._stopped = False
         self._inline_paused_until = 0.0
-        turn = zlib.crc32(f"seedwork.relay:{outbox.fullname}".encode())
-        self._take_turn = {  # by whether to wait for the turn: true once it is ours
-            True: select(func.pg_advisory_xact_lock(turn).is_not(None)),
-            False: select(func.pg_try_advisory_xact_lock(turn)),
-        }
-        unsent = (
-            select(outbox.c.id)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(batch_size)
-        )
-        self._read_unsent = unsent.add_columns(outbox.c.type, outbox.c.envelope)
-        claimed = (
-            update(outbox)
-            .where(outbox.c.id.in_(unsent.with_for_update(skip_locked=True).scalar_subquery()))
-            .values(published_at=func.now())
-            .returning(outbox.c.id, outbox.c.type, outbox.c.envelope)
-            .cte("claimed")
-        )
-        # SKIP LOCKED also skips an unsent row some other writer holds for a moment (the
-        # recovery sweep marking it handled, a failure being recorded); publishing the rows
-        # after it would break the order. The rest of the statement sees the rows as they were
-        # before it, so "unsent, older than the newest claimed, and not claimed" is such a gap.
-        held = (
-            select(func.min(outbox.c.id))
-            .where(
-                outbox.c.published_at.is_(None),
-                outbox.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
-                outbox.c.id.not_in(select(claimed.c.id)),
-            )
-            .scalar_subquery()
-        )
-        self._claim_and_mark = select(
-            claimed.c.id, claimed.c.type, claimed.c.envelope, held.label("held")
-        )
+        statements = OutboxStatements.build(outbox, batch_size)
+        self._take_turn = statements.take_turn
+        self._read_unsent = statements.read_unsent
+        self._claim_and_mark = statements.claim_and_mark
         self._gaps = 0  # claims in a row that found an older unsent row held
 
     def notify(self, *_: Any) -> None:
