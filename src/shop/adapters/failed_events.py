@@ -28,10 +28,13 @@ class FailedEvent:
 class SqlFailedEvents:
     """Records an event a handler kept failing on, with the error, for replay."""
 
-    def __init__(self, engine: Engine, table: Table, serializer: Serializer) -> None:
+    def __init__(
+        self, engine: Engine, table: Table, serializer: Serializer, inbox: Table | None = None
+    ) -> None:
         self._engine = engine
         self._table = table
         self._serializer = serializer
+        self._inbox = inbox
 
     def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
         """Keep the failure in its own transaction."""
@@ -83,6 +86,16 @@ class SqlFailedEvents:
         )
         with self._engine.connect() as connection:
             return connection.execute(statement).scalar()
+
+    def applied(self, failure: FailedEvent) -> bool:
+        """Whether the failed handler has since handled the event (its inbox row exists)."""
+        assert self._inbox is not None, "built without the inbox table"
+        inbox = self._inbox
+        statement = select(inbox.c.message_id).where(
+            inbox.c.message_id == failure.message_id, inbox.c.handler == failure.handler
+        )
+        with self._engine.connect() as connection:
+            return connection.execute(statement).first() is not None
 
     def mark_replayed(self, message_id: str, handler: str) -> None:
         """Every failure of ``handler`` on the event ``message_id`` is settled."""

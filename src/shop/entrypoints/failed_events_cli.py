@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy import Engine, select
-
 from seedwork.errors import MessageError
 from shop.adapters import orm
-from shop.adapters.failed_events import FailedEvent, SqlFailedEvents
+from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop
 
 
 def failed_events_command(args: argparse.Namespace, shop: Shop) -> int:
     """``shop failed-events list`` and ``shop failed-events replay ID``."""
-    store = SqlFailedEvents(shop.engine, orm.seedwork_tables.failed_events, shop.serializer)
+    tables = orm.seedwork_tables
+    store = SqlFailedEvents(shop.engine, tables.failed_events, shop.serializer, tables.inbox)
     try:
         if args.failed_command == "list":
             return _list(store, args.limit)
@@ -60,21 +59,12 @@ def _replay(shop: Shop, store: SqlFailedEvents, failure_id: int) -> int:
     if failure.handler not in shop.bus.event_handler_names(type(envelope.message)):
         return _refuse(f"no handler named {failure.handler} handles {failure.type} any more")
     shop.bus.dispatch_events([envelope])
-    if not _handled(shop.engine, failure):
+    if not store.applied(failure):
         latest = store.latest_error(failure.message_id, failure.handler)
         return _refuse(f"replay of {failure_id} failed again: {latest}")
     store.mark_replayed(failure.message_id, failure.handler)
     print(f"replayed {failure_id}: {failure.handler} handled {failure.type} {failure.message_id}")
     return 0
-
-
-def _handled(engine: Engine, failure: FailedEvent) -> bool:
-    inbox = orm.seedwork_tables.inbox
-    statement = select(inbox.c.message_id).where(
-        inbox.c.message_id == failure.message_id, inbox.c.handler == failure.handler
-    )
-    with engine.connect() as connection:
-        return connection.execute(statement).first() is not None
 
 
 def _refuse(reason: str) -> int:
