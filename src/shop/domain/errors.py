@@ -227,7 +227,11 @@ class LineAlreadyAllocated(RuleViolation):
 
 
 class BatchQuantityTooLow(RuleViolation):
-    """A batch cannot shrink below the units that no order can give back (shipped ones)."""
+    """A batch cannot shrink below units that no order line can give back.
+
+    Shipped units have left the batch, so this means its counter disagrees with the lines
+    holding it: refused rather than corrupting the stock further.
+    """
 
     def __init__(self, reference: str, quantity: int, minimum: int) -> None:
         super().__init__(

@@ -1,8 +1,9 @@
 """Inventory: the batches of one sku and the allocation of order lines to them.
 
 Which line holds which batch is recorded on the order line (``OrderLine.batch_reference``);
-a batch only counts the units allocated to it, so allocating never loads past allocations.
-The service layer changes the counter and the order line in the same unit of work.
+a batch only counts the units allocated to it and not yet shipped, so allocating never loads
+past allocations. The service layer changes the counter and the order line in the same unit
+of work: allocating, releasing and shipping alike.
 """
 
 from __future__ import annotations
@@ -174,6 +175,25 @@ class Stock(AggregateRoot):
         self.record(
             events.LineDeallocated(
                 order_id=order_id, sku=self.sku, quantity=quantity, batch_reference=batch_reference
+            )
+        )
+        self._revised()
+
+    def ship(self, order_id: str, sku: str, quantity: int, batch_reference: str) -> None:
+        """A line left the warehouse: its batch loses ``quantity`` and ``allocated`` by its units.
+
+        The batch's available units do not change; ``BatchQuantityChanged`` tells its new quantity.
+        """
+        self._same_sku(sku)
+        check_quantity(quantity)
+        batch = self.batch(batch_reference)
+        if quantity > batch.allocated:
+            raise AllocationMissing(batch_reference, quantity, batch.allocated)
+        batch.quantity -= quantity
+        batch.allocated -= quantity
+        self.record(
+            events.BatchQuantityChanged(
+                reference=batch_reference, sku=self.sku, quantity=batch.quantity
             )
         )
         self._revised()

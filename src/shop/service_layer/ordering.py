@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shop.domain import commands
 from shop.domain.errors import (
+    BatchNotFound,
     DuplicateOrder,
     OrderNotFound,
     ProductDiscontinued,
@@ -69,9 +70,17 @@ def cancel_order(command: commands.CancelOrder, uow: ShopUnitOfWork) -> None:
 
 
 def ship_order(command: commands.ShipOrder, uow: ShopUnitOfWork) -> None:
-    """Ship a confirmed order."""
+    """Ship a confirmed order; its units leave their batches in the same change."""
     with uow:
-        load_order(uow, command.order_id).ship(command.tracking_number)
+        order = load_order(uow, command.order_id)
+        order.ship(command.tracking_number)
+        for line in order.lines:
+            reference = line.batch_reference
+            assert reference is not None  # a shipped order has every line allocated
+            stock = uow.stocks.get(line.sku)
+            if stock is None:
+                raise BatchNotFound(reference)
+            stock.ship(order.order_id, line.sku, line.quantity, reference)
         uow.commit()
 
 

@@ -148,10 +148,43 @@ def test_lowering_a_batch_deallocates_the_newest_lines_until_it_fits() -> None:
 
 def test_a_batch_cannot_shrink_below_units_no_order_gives_back() -> None:
     lamp = stock(("b1", 10, None))
-    lamp.allocate("o-1", "LAMP", 6)  # say o-1 has shipped: it is not offered back
+    lamp.allocate("o-1", "LAMP", 6)  # the counter knows a line the caller does not offer back
     with pytest.raises(BatchQuantityTooLow):
         lamp.change_batch_quantity("b1", 4, [])
     assert (lamp.batch("b1").quantity, lamp.batch("b1").allocated) == (10, 6)
+
+
+def test_shipping_takes_the_lines_units_out_of_its_batch() -> None:
+    lamp = stock(("b1", 10, None))
+    lamp.allocate("o-1", "LAMP", 4)
+    lamp.allocate("o-2", "LAMP", 3)
+    lamp.collect_events()
+    lamp.ship("o-1", "LAMP", 4, "b1")
+    batch = lamp.batch("b1")
+    assert (batch.quantity, batch.allocated, batch.available) == (6, 3, 3)
+    recorded = lamp.collect_events()
+    assert recorded[0] == events.BatchQuantityChanged(reference="b1", sku="LAMP", quantity=6)
+    assert isinstance(recorded[1], events.StockRevised)
+    assert recorded[1].batches == (
+        events.BatchView(reference="b1", eta=None, quantity=6, allocated=3, available=3),
+    )
+
+
+def test_shipping_more_than_is_allocated_is_refused() -> None:
+    lamp = stock(("b1", 10, None))
+    lamp.allocate("o-1", "LAMP", 2)
+    with pytest.raises(AllocationMissing):
+        lamp.ship("o-1", "LAMP", 3, "b1")
+    assert (lamp.batch("b1").quantity, lamp.batch("b1").allocated) == (10, 2)
+
+
+def test_after_shipping_every_unit_left_allocated_can_be_released() -> None:
+    lamp = stock(("b1", 10, None))
+    lamp.allocate("o-1", "LAMP", 6)
+    lamp.allocate("o-2", "LAMP", 2)
+    lamp.ship("o-1", "LAMP", 6, "b1")
+    assert lamp.change_batch_quantity("b1", 0, [("o-2", 2)]) == [("o-2", 2)]
+    assert (lamp.batch("b1").quantity, lamp.batch("b1").allocated) == (0, 0)
 
 
 def test_setting_the_same_quantity_records_nothing() -> None:

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from seedwork.bus import MessageBus, RetryPolicy
 from seedwork.injection import Dependencies
-from seedwork.messages import Message
+from seedwork.messages import Envelope, Message
 from seedwork.testing import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
 from shop.adapters.fakes import FakeOrders, FakeStocks
 from shop.domain import commands as c
-from shop.domain import errors
+from shop.domain import errors, events
 from shop.domain.money import Money
 from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -34,12 +34,14 @@ class Shop:
         self.stocks = FakeStocks()
         self.dead_letters = FakeDeadLetters()
         inbox = FakeInbox()
+        self.commits: list[list[Envelope]] = []
         self.bus = MessageBus(
             command_handlers=COMMAND_HANDLERS,
             event_handlers=EVENT_HANDLERS,
             dependencies=Dependencies(factories={"uow": self._uow(inbox)}),
             dead_letters=self.dead_letters,
             retry=FAST,
+            on_commit=self.commits.append,
         )
 
     def _uow(self, inbox: FakeInbox) -> Any:
@@ -58,6 +60,12 @@ class Shop:
         for message in messages:
             self.bus.handle(message)
         assert self.dead_letters.letters == []
+
+    def command_commit(self, command: Message) -> list[Envelope]:
+        """The events the command's own unit of work committed (reactions' commits follow)."""
+        before = len(self.commits)
+        self(command)
+        return self.commits[before]
 
     def order(self, order_id: str = "o-1") -> Order:
         order: Order = self.orders.get(order_id)
@@ -234,12 +242,48 @@ def test_only_a_confirmed_order_ships(shop: Shop) -> None:
         shop(c.CancelOrder(order_id="o-1", reason="too late"))
 
 
-def test_a_shipped_orders_stock_stays_allocated(shop: Shop) -> None:
-    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=3))
-    ordered(shop, "o-1", ("LAMP", 3))
+def test_shipping_takes_the_orders_units_out_of_their_batches(shop: Shop) -> None:
+    shop(
+        c.AddBatch(reference="b1", sku="LAMP", quantity=5),
+        c.AddBatch(reference="b2", sku="DESK", quantity=2, eta=NEXT_WEEK),
+    )
+    ordered(shop, "o-1", ("LAMP", 3), ("DESK", 2))
+    ordered(shop, "o-2", ("LAMP", 1))
     shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
-    with pytest.raises(errors.BatchQuantityTooLow):
-        shop(c.ChangeBatchQuantity(reference="b1", quantity=1))
+    assert (shop.batch("b1"), shop.batch("b2")) == ((2, 1), (0, 0))
+    assert shop.order("o-1").line("LAMP").batch_reference == "b1"  # where it shipped from
+    assert shop.order("o-2").status == OrderStatus.CONFIRMED
+
+
+def test_shipping_commits_the_batches_new_quantities(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=5))
+    ordered(shop, "o-1", ("LAMP", 3))
+    committed = shop.command_commit(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    assert "OrderShipped" in [envelope.name for envelope in committed]
+    assert [e.message for e in committed if e.name == "BatchQuantityChanged"] == [
+        events.BatchQuantityChanged(reference="b1", sku="LAMP", quantity=2)
+    ]
+
+
+def test_a_shipped_line_is_never_released_and_the_rest_can_be(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=5))
+    ordered(shop, "o-1", ("LAMP", 3))
+    ordered(shop, "o-2", ("LAMP", 2))
+    shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    shop(c.ChangeBatchQuantity(reference="b1", quantity=0))
+    assert shop.batch("b1") == (0, 0)
+    assert shop.order("o-1").status == OrderStatus.SHIPPED
+    assert shop.order("o-1").line("LAMP").batch_reference == "b1"
+    assert shop.order("o-2").status == OrderStatus.BACKORDERED
+
+
+def test_a_cancelled_order_cannot_ship_and_takes_no_stock(shop: Shop) -> None:
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=5))
+    ordered(shop, "o-1", ("LAMP", 3))
+    shop(c.CancelOrder(order_id="o-1", reason="changed my mind"))
+    with pytest.raises(errors.OrderAlreadyCancelled):
+        shop(c.ShipOrder(order_id="o-1", tracking_number="T-1"))
+    assert shop.batch("b1") == (5, 0)
 
 
 def test_commands_reject_invalid_fields_on_construction() -> None:
@@ -307,6 +351,7 @@ def assert_consistent(shop: Shop) -> None:
             held = sum(
                 line.quantity
                 for order in every_order
+                if order.status != OrderStatus.SHIPPED
                 for line in order.lines
                 if line.batch_reference == batch.reference
             )
