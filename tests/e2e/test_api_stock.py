@@ -23,6 +23,35 @@ def held(api: Api, order_ids: list[str], reference: str) -> int:
     )
 
 
+def test_lowering_a_batch_under_waiting_orders_leaks_no_units(shop: ShopProcess):
+    # Issue 10 §1: three backordered orders hold 7 units of B; lowering B to 2 released
+    # them all, a stale reaction then cleared a re-allocated line without the counter.
+    api = Api(shop.url)
+    hot, none = unique("HOT"), unique("NONE")
+    api.product(hot, 1_000)
+    api.product(none, 1_000)
+    batch = unique("B")
+    api.batch(batch, hot, 7)
+    customer_id = api.customer()
+    order_ids = [api.draft(customer_id, {hot: quantity, none: 1}) for quantity in (3, 1, 3)]
+    for order_id in order_ids:
+        assert api.place(order_id)["status"] == "backordered"
+    assert held(api, order_ids, batch) == 7
+
+    lowered = api.call("PUT", f"/batches/{batch}/quantity", 200, json={"quantity": 2})
+    assert (lowered["quantity"], lowered["allocated"]) == (2, held(api, order_ids, batch))
+    assert lowered["available"] == lowered["quantity"] - lowered["allocated"]
+    stock = api.stock(hot)
+    assert [(b["quantity"], b["allocated"]) for b in stock["batches"]] == [
+        (2, held(api, order_ids, batch))
+    ]
+
+    emptied = api.call("PUT", f"/batches/{batch}/quantity", 200, json={"quantity": 0})
+    assert (emptied["quantity"], emptied["allocated"], emptied["available"]) == (0, 0, 0)
+    assert held(api, order_ids, batch) == 0
+    assert all(api.order(order_id)["status"] == "backordered" for order_id in order_ids)
+
+
 def test_shipping_takes_the_shipped_units_out_of_their_batch(shop: ShopProcess):
     api = Api(shop.url)
     lamp = unique("LAMP")

@@ -153,6 +153,10 @@ class Stock(AggregateRoot):
         candidates = [batch for batch in self.batches if batch.can_take(quantity)]
         if not candidates:
             self.record(events.OutOfStock(order_id=order_id, sku=self.sku))
+            # The line will wait: a decision about this stock as it is now. A new version makes
+            # it conflict with any concurrent change bringing units, whose reaction could not
+            # yet see the line waiting; otherwise the line would wait for units already there.
+            self.version += 1
             return None
         batch = min(candidates, key=lambda candidate: candidate.preference)
         batch.allocated += quantity

@@ -3,6 +3,10 @@
 A batch's ``allocated`` counter and the order line's ``batch_reference`` always change in
 the same unit of work, so they cannot drift apart: the stock never counts a line that
 does not hold it, and a line never holds stock the batch does not count.
+
+Reactions act on the state they find, never on the picture an event painted: an event may be
+delivered late, out of order or twice, and whatever it reports may have changed since. A
+reaction only ever gives a waiting line stock, or releases what a cancelled order still holds.
 """
 
 from __future__ import annotations
@@ -98,13 +102,15 @@ def release_cancelled_order(event: events.OrderCancelled, uow: ShopUnitOfWork) -
 
 
 def reallocate_line(event: events.LineDeallocated, uow: ShopUnitOfWork) -> None:
-    """A line that gave its stock back takes stock elsewhere while its order still wants it."""
+    """A line that gave its stock back takes stock elsewhere while its order still wants it.
+
+    The line was cleared with the batch's counter, in the change that released it; by now it
+    may hold stock again (another reaction ran first): then there is nothing left to do.
+    """
     with uow:
         order = uow.orders.get(event.order_id)
-        if order is not None:
-            order.line_deallocated(event.sku, event.batch_reference)
-            if order.awaits_stock(event.sku):
-                allocate_line(uow, order, event.sku)
+        if order is not None and order.awaits_stock(event.sku):
+            allocate_line(uow, order, event.sku)
         uow.commit()
 
 

@@ -187,6 +187,14 @@ def test_after_shipping_every_unit_left_allocated_can_be_released() -> None:
     assert (lamp.batch("b1").quantity, lamp.batch("b1").allocated) == (0, 0)
 
 
+def test_finding_no_stock_is_a_new_version_of_the_stock() -> None:
+    # A concurrent change bringing units must conflict with the decision that a line waits.
+    lamp = stock(("b1", 1, None))
+    before = lamp.version
+    assert lamp.allocate("o-1", "LAMP", 2) is None
+    assert lamp.version == before + 1
+
+
 def test_setting_the_same_quantity_records_nothing() -> None:
     lamp = stock(("b1", 10, None))
     assert lamp.change_batch_quantity("b1", 10) == []
