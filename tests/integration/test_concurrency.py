@@ -22,6 +22,7 @@ from shop.domain.inventory import Stock
 from shop.domain.money import Money
 from shop.domain.ordering import Address, Order, OrderStatus
 from shop.service_layer.handlers import EVENT_HANDLERS
+from shop.service_layer.inventory import allocate_line
 
 THREADS = 8
 ORDERS_PER_THREAD = 6
@@ -90,7 +91,8 @@ def test_eight_threads_allocating_one_sku_never_over_allocate_nor_lose_an_update
     statuses = [order.status for order in orders]
     assert statuses.count(OrderStatus.CONFIRMED) == sum(STOCK.values())
     assert statuses.count(OrderStatus.BACKORDERED) == len(orders) - sum(STOCK.values())
-    assert stock.version == 1 + sum(STOCK.values())  # inserted, then once per allocation
+    # Inserted, then once per decision: a line allocated, or a line found waiting.
+    assert stock.version == 1 + len(order_ids)
     assert allocated_events(shop.engine) == sum(STOCK.values())
 
 
@@ -121,3 +123,21 @@ def test_a_change_to_an_order_line_alone_conflicts_with_a_concurrent_one(shop: S
         first.commit()
         with pytest.raises(ConcurrencyConflict):
             second.commit()
+
+
+def test_deciding_that_a_line_waits_conflicts_with_units_arriving_meanwhile(shop: Shop) -> None:
+    placed_orders(shop, 1)
+    for reference in STOCK:
+        shop.bus.handle(c.ChangeBatchQuantity(reference=reference, quantity=0))
+    deciding = shop.uow_factory()
+    with deciding:
+        order = deciding.orders.get("o-0")
+        allocate_line(deciding, order, "LAMP")
+        assert order.status == OrderStatus.BACKORDERED
+        # Units arrive and commit first; their reaction cannot see the line waiting yet.
+        shop.bus.handle(c.ChangeBatchQuantity(reference="b-now", quantity=5))
+        with pytest.raises(ConcurrencyConflict):
+            deciding.commit()
+    shop.bus.handle(c.Allocate(order_id="o-0", sku="LAMP", quantity=1))  # decided again
+    with shop.uow_factory() as uow:
+        assert uow.orders.get("o-0").status == OrderStatus.CONFIRMED
