@@ -10,12 +10,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.entrypoints.cli import main
 from shop.migrations import alembic_config
+from shop.views import tables as views
 from tests import services
 
 
@@ -74,3 +75,53 @@ def test_db_upgrade_twice_changes_nothing(
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert differences(empty_database_url, mapped_tables_only=True) == []
+
+
+def test_shipped_units_leave_their_batches_on_upgrade(empty_database_url: str) -> None:
+    # A v1 database: the shipped line's 3 units still counted, 2 units leaked (issue 10 §1).
+    command.upgrade(alembic_config(empty_database_url), "0003")
+    engine = create_database_engine(empty_database_url)
+    money = {f"{name}_{part}": value for name in ("subtotal", "discount", "shipping_cost", "total")
+             for part, value in (("amount", 0), ("currency", "EUR"))}  # fmt: skip
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(orm.stocks), [{"sku": "LAMP", "version": 4}])
+            connection.execute(
+                insert(orm.batches),
+                [{"reference": "b-1", "sku": "LAMP", "quantity": 10, "eta": None, "allocated": 7}],
+            )
+            for pk, (order_id, status, quantity) in enumerate(
+                [("o-1", "shipped", 3), ("o-2", "confirmed", 2), ("o-3", "backordered", 1)], 1
+            ):
+                connection.execute(
+                    insert(orm.orders),
+                    [{"id": pk, "order_id": order_id, "customer_id": "c-1", "tier": "bronze",
+                      "status": status, "version": 1, **money}],
+                )  # fmt: skip
+                connection.execute(
+                    insert(orm.order_lines),
+                    [{"order_pk": pk, "sku": "LAMP", "name": "Lamp", "quantity": quantity,
+                      "unit_price_amount": 100, "unit_price_currency": "EUR",
+                      "batch_reference": "b-1" if status != "backordered" else None}],
+                )  # fmt: skip
+            connection.execute(
+                insert(views.stock_view), [{"sku": "LAMP", "available": 3, "position": 9}]
+            )
+            connection.execute(
+                insert(views.batch_view),
+                [{"reference": "b-1", "sku": "LAMP", "rank": 0, "eta": None, "quantity": 10,
+                  "allocated": 7, "available": 3}],
+            )  # fmt: skip
+        command.upgrade(alembic_config(empty_database_url), "head")
+        with engine.connect() as connection:
+            batch = connection.execute(select(orm.batches.c.quantity, orm.batches.c.allocated))
+            assert batch.one() == (7, 2)
+            shown = connection.execute(
+                select(views.batch_view.c.quantity, views.batch_view.c.allocated,
+                       views.batch_view.c.available)
+            )  # fmt: skip
+            assert shown.one() == (7, 2, 5)
+            assert connection.execute(select(views.stock_view.c.available)).scalar_one() == 5
+            assert connection.execute(select(orm.stocks.c.version)).scalar_one() == 5
+    finally:
+        engine.dispose()
