@@ -153,8 +153,8 @@ class ReactionsInAnyOrder(RuleBasedStateMachine):
 
 
 ReactionsInAnyOrder.TestCase.settings = settings(
-    max_examples=200,
-    stateful_step_count=40,
+    max_examples=300,
+    stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
