@@ -1,0 +1,86 @@
+"""Strict bodies (CONTRACT §2): an unknown field is 422 naming it, a duplicated key 400."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of
+
+PRICE = {"amount": 999, "currency": "EUR"}
+
+# Every endpoint with a body, and a valid body for it.
+BODIES = [
+    ("POST", "/products", CHAIR),
+    ("PUT", "/products/RED-CHAIR/price", {"price": PRICE}),
+    ("POST", "/batches", {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5, "eta": None}),
+    ("PUT", "/batches/b-1/quantity", {"quantity": 3}),
+    ("POST", "/customers", {"name": "Ann", "email": "ann@example.com"}),
+    ("POST", "/orders", {"customer_id": "c-1"}),
+    ("POST", "/orders/o-1/lines", {"sku": "RED-CHAIR", "quantity": 1}),
+    (
+        "PUT",
+        "/orders/o-1/shipping-address",
+        {"street": "1 Rue", "city": "Paris", "postcode": "75001", "country": "FR"},
+    ),
+    ("POST", "/orders/o-1/cancel", {"reason": "changed my mind"}),
+    ("POST", "/orders/o-1/ship", {"tracking_number": "TRACK-1"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BODIES, ids=[p for _, p, _ in BODIES])
+def test_an_unknown_field_is_named(client: FlaskClient, method: str, path: str, body: dict):
+    answer = client.open(path, method=method, json={**body, "colour": "red"})
+    assert fields_of(answer) == {"colour": "is not a known field"}
+
+
+def test_an_unknown_nested_field_is_named_by_its_path(client: FlaskClient):
+    body = {**CHAIR, "price": {**PRICE, "colour": "red"}}
+    assert fields_of(client.post("/products", json=body)) == {
+        "price.colour": "is not a known field"
+    }
+
+
+def test_unknown_fields_are_named_with_the_other_bad_fields(client: FlaskClient):
+    body = {"sku": "", "name": "Chair", "price": {"amount": -1, "currency": "EUR", "x": 1}, "y": 2}
+    assert set(fields_of(client.post("/products", json=body))) == {
+        "sku", "price.amount", "price.x", "y"
+    }  # fmt: skip
+
+
+def test_nothing_is_changed_by_a_body_with_an_unknown_field(client: FlaskClient):
+    client.post("/products", json={**CHAIR, "colour": "red"})
+    problem_of(client.get("/products/RED-CHAIR"), 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/products/RED-CHAIR/price", {"sku": "BLUE-CHAIR", "price": PRICE}),
+        ("/customers", {"name": "Ann", "email": "ann@example.com", "customer_id": "c-9"}),
+    ],
+)
+def test_a_field_set_by_the_path_or_the_server_is_not_a_body_field(
+    client: FlaskClient, path: str, body: dict
+):
+    client.post("/products", json=CHAIR)
+    method = "PUT" if path.endswith("/price") else "POST"
+    found = fields_of(client.open(path, method=method, json=body))
+    assert set(found) == {"sku"} if "sku" in body else {"customer_id"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"reference": "b-1", "sku": "RED-CHAIR", "quantity": -1, "quantity": 5}',
+        '{"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5, "eta": null, "eta": null}',
+        '{"sku": "RED-CHAIR", "name": "C", "price": {"amount": 1, "amount": 2, "currency": "EUR"}}',
+    ],
+)
+def test_a_duplicated_key_is_a_bad_request(client: FlaskClient, text: str):
+    client.post("/products", json=CHAIR)
+    path = "/products" if '"name"' in text else "/batches"
+    body = problem_of(client.post(path, data=text, content_type="application/json"), 400)
+    assert "duplicated key" in body["detail"]
+    if path == "/batches":
+        problem_of(client.put("/batches/b-1/quantity", json={"quantity": 1}), 404)
