@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask.testing import FlaskClient
 
+from seedwork.consumer import CommandReader
+from seedwork.errors import InvalidPayload, MessageError
+from seedwork.redis_streams import Channels
+from seedwork.serialization import Serializer
+from shop.bootstrap import message_converter, message_registry
+from shop.entrypoints.workers import ACCEPTED_COMMANDS
 from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of
 
 PRICE = {"amount": 999, "currency": "EUR"}
@@ -84,3 +92,54 @@ def test_a_duplicated_key_is_a_bad_request(client: FlaskClient, text: str):
     assert "duplicated key" in body["detail"]
     if path == "/batches":
         problem_of(client.put("/batches/b-1/quantity", json={"quantity": 1}), 404)
+
+
+@pytest.mark.parametrize("currency", ["ZZZ", "ABC", "XTS", "XXX"])
+def test_a_currency_must_be_an_active_iso_4217_code(client: FlaskClient, currency: str):
+    body = {**CHAIR, "price": {"amount": 100, "currency": currency}}
+    assert "active ISO 4217" in fields_of(client.post("/products", json=body))["price.currency"]
+    client.post("/products", json=CHAIR)
+    answer = client.put("/products/RED-CHAIR/price", json={"price": body["price"]})
+    assert set(fields_of(answer)) == {"price.currency"}
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "value"),
+    [
+        ("/products", "name", "\u200b"),
+        ("/products", "name", "\u202eriahc der"),
+        ("/products", "name", "Red\u2066chair"),
+        ("/batches", "reference", "b\u20281"),
+        ("/batches", "reference", "b?1"),
+        ("/batches", "reference", "b#1"),
+        ("/customers", "name", "\u200b\u200b"),
+        ("/orders/o-1/shipping-address", "street", "1 Rue\u2029X"),
+        ("/orders/o-1/shipping-address", "city", "\u202dParis"),
+        ("/orders/o-1/cancel", "reason", "\u200b"),
+        ("/orders/o-1/ship", "tracking_number", "T\x00K"),
+    ],
+)
+def test_text_says_which_characters_the_field_allows(
+    client: FlaskClient, path: str, field: str, value: str
+):
+    method, _, body = next(entry for entry in BODIES if entry[1] == path)
+    message = fields_of(client.open(path, method=method, json={**body, field: value}))[field]
+    assert "characters" in message
+
+
+def test_the_redis_door_is_as_strict_as_the_http_door():
+    reader = CommandReader(
+        Serializer(message_registry(), message_converter()), Channels("t"), ACCEPTED_COMMANDS
+    )
+    good = {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5}
+    assert reader.read(json.dumps(good), "t.commands.add_batch").message.quantity == 5
+    for payload, field in [
+        ({**good, "colour": "red"}, "colour"),
+        ({**good, "reference": "b?1"}, "reference"),
+        ({**good, "quantity": 2**40}, "quantity"),
+    ]:
+        with pytest.raises(InvalidPayload) as caught:
+            reader.read(json.dumps(payload), "t.commands.add_batch")
+        assert [error.field for error in caught.value.errors] == [field]
+    with pytest.raises(MessageError, match="duplicated key"):
+        reader.read('{"reference": "b-1", "quantity": 1, "quantity": 5}', "t.commands.add_batch")

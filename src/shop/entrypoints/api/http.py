@@ -18,6 +18,8 @@ from seedwork.messages import Command
 from seedwork.serialization import parse_json
 from seedwork.structuring import structure
 from shop.bootstrap import message_converter
+from shop.domain import text
+from shop.domain.errors import InvalidValue
 from shop.entrypoints.problems import MAX_BODY
 from shop.views.queries import ReadModels, View
 
@@ -38,15 +40,12 @@ def views() -> ReadModels:
     return found
 
 
-def path_id(value: str, longest: int = 100) -> str:
-    """A path id; one that no resource can have is simply not found."""
-    if not value.strip() or len(value) > longest or "\x00" in value:
-        abort(404, description="no such resource")
+def path_id(value: str, rule: text.TextRule = text.ID) -> str:
+    """A path id; one that no resource can have (``rule`` refuses it) is simply not found."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+        return rule.check("id", value)
+    except InvalidValue:
         abort(404, description="no such resource")
-    return value
 
 
 def _body() -> bytes:
