@@ -6,11 +6,13 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seedwork.consumer import CommandReader
 from seedwork.errors import InvalidPayload, MessageError
 from seedwork.redis_streams import Channels
-from seedwork.serialization import Serializer
+from seedwork.serialization import ENVELOPE_FIELDS, Serializer
 from shop.bootstrap import message_converter, message_registry
 from shop.entrypoints.workers import ACCEPTED_COMMANDS
 from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of
@@ -143,3 +145,26 @@ def test_the_redis_door_is_as_strict_as_the_http_door():
         assert [error.field for error in caught.value.errors] == [field]
     with pytest.raises(MessageError, match="duplicated key"):
         reader.read('{"reference": "b-1", "quantity": 1, "quantity": 5}', "t.commands.add_batch")
+
+
+payload_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=8,
+)
+payload_keys = st.sampled_from(["reference", "sku", "quantity", "eta"]) | st.text(max_size=8)
+
+
+@given(payload=st.dictionaries(payload_keys, payload_values, max_size=6))
+def test_a_redis_payload_is_a_command_or_a_named_refusal(payload: dict):
+    reader = CommandReader(
+        Serializer(message_registry(), message_converter()), Channels("t"), ACCEPTED_COMMANDS
+    )
+    payload = {key: value for key, value in payload.items() if key not in ENVELOPE_FIELDS}
+    try:
+        reader.read(json.dumps(payload), "t.commands.add_batch")
+    except InvalidPayload as error:
+        unknown = set(payload) - {"reference", "sku", "quantity", "eta"}
+        assert unknown <= {found.field for found in error.errors}
+    else:
+        assert set(payload) <= {"reference", "sku", "quantity", "eta"}
