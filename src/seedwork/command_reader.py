@@ -8,7 +8,6 @@ pub/sub have no identity and are not de-duplicated.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection
 
@@ -17,7 +16,7 @@ import attrs
 from seedwork.errors import MessageError
 from seedwork.messages import Envelope
 from seedwork.redis_streams import Channels
-from seedwork.serialization import ENVELOPE_FIELDS, Serializer
+from seedwork.serialization import ENVELOPE_FIELDS, Serializer, parse_json
 
 _STREAM_IDS = uuid.UUID("6f1c4d1e-5f0b-4a59-9b1e-3c2b8d7a0e11")
 
@@ -38,12 +37,7 @@ class CommandReader:
 
     def read(self, raw: str | bytes, channel: str, stream_entry: str | None = None) -> Envelope:
         """The envelope to handle; ``MessageError`` (or ``NotAccepted``) when it cannot be."""
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise MessageError(f"not valid JSON: {error}") from None
-        except RecursionError:
-            raise MessageError("not valid JSON: nested too deeply") from None
+        data = parse_json(raw)
         if not isinstance(data, dict):
             raise MessageError(f"message must be a JSON object, not {type(data).__name__}")
         named = self._channels.command_name(channel)

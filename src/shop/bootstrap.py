@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import cattrs
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from seedwork.injection import Dependencies
 from seedwork.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.serialization import Serializer
 from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
+from seedwork.structuring import make_converter
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
@@ -24,12 +26,21 @@ from shop.config import Settings
 
 log = logging.getLogger("shop")
 
+# Beyond what any column holds: refused as invalid rather than failing in the database.
+LARGEST_INTEGER = 2**31 - 1
+
 
 def message_registry() -> MessageRegistry:
     """Every command and event of the shop, by wire name."""
     from shop.domain import commands, events
 
     return MessageRegistry().add_module(commands).add_module(events)
+
+
+@functools.cache
+def message_converter() -> cattrs.Converter:
+    """How payloads become messages, at both doors (HTTP bodies and Redis messages)."""
+    return make_converter(largest_integer=LARGEST_INTEGER)
 
 
 def default_handlers() -> tuple[
@@ -96,7 +107,7 @@ def bootstrap(
     engine = engine or create_database_engine(settings.database_url)
     orm.start_mappers()
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-    serializer = Serializer(message_registry())
+    serializer = Serializer(message_registry(), message_converter())
     uow_factory = functools.partial(
         SqlAlchemyUnitOfWork,
         session_factory,

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import attrs
 
 from seedwork.model import AggregateRoot
-from shop.domain import events
-from shop.domain.errors import InvalidValue, ProductDiscontinued
-from shop.domain.money import Money
-
-SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
-NAME_MAX_LENGTH = 200
+from shop.domain import events, text
+from shop.domain.errors import ProductDiscontinued
+from shop.domain.money import Money, check_currency
 
 
 def check_sku(sku: object) -> str:
     """``sku`` when it is 2 to 32 capital letters, digits or dashes, not starting with a dash."""
-    if not isinstance(sku, str) or not SKU_PATTERN.fullmatch(sku):
-        raise InvalidValue(
-            "sku",
-            f"A sku is 2 to 32 capital letters, digits or dashes, not starting with a dash; "
-            f"got {sku!r}.",
-        )
-    return sku
+    return text.SKU.check("sku", sku)
 
 
 def check_name(name: object) -> str:
-    """``name`` when it has 1 to 200 characters and is not blank."""
-    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH:
-        raise InvalidValue("name", f"A name has 1 to {NAME_MAX_LENGTH} characters, not blank.")
-    return name
+    """``name`` when it has 1 to 200 characters, some visible (``shop.domain.text``)."""
+    return text.NAME.check("name", name)
 
 
 @attrs.define(slots=False, eq=False)
@@ -49,6 +37,7 @@ class Product(AggregateRoot):
     @classmethod
     def add(cls, sku: str, name: str, price: Money) -> Product:
         """A new, active product in the catalog."""
+        check_currency(price.currency)
         product = cls(sku=check_sku(sku), name=check_name(name), price=price)
         product.record(events.ProductAdded(sku=sku, name=name, price=price))
         return product
@@ -57,6 +46,7 @@ class Product(AggregateRoot):
         """Set a new catalog price; a discontinued product cannot be repriced."""
         if not self.active:
             raise ProductDiscontinued(self.sku)
+        check_currency(price.currency)
         if price == self.price:
             return
         self.price = price

@@ -1,8 +1,9 @@
 """Commands: what users and other systems ask the shop to do, in imperative mood.
 
-Simple field rules (quantities, lengths) are checked on construction, so invalid input
-fails early with an ``InvalidValue`` (a ``ValueError``) naming the field. Rules that need
-a value object (sku format, email, country, tier) are checked by the domain.
+Field rules are checked on construction, so invalid input fails early, whatever door it came
+through, with an ``InvalidValue`` (a ``ValueError``) naming the field: quantities, the text
+rules of ``shop.domain.text`` (which characters each field allows), an active currency. Rules
+that need a value object (email, country, tier) are checked by the domain.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ from typing import Any
 import attrs
 
 from seedwork.messages import Command
+from shop.domain import text
 from shop.domain.errors import InvalidValue
-from shop.domain.money import Money
+from shop.domain.money import Money, check_currency
 
 
-def _text(longest: int) -> Any:
-    """A validator: a non-blank string of at most ``longest`` characters."""
+def _text(rule: text.TextRule) -> Any:
+    """A validator: text that follows ``rule`` (``shop.domain.text``)."""
 
     def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
-        if not isinstance(value, str) or not value.strip() or len(value) > longest:
-            raise InvalidValue(
-                attribute.name, f"The {attribute.name} has 1 to {longest} characters, not blank."
-            )
+        rule.check(attribute.name, value)
 
     return check
 
@@ -44,11 +43,14 @@ def _count(minimum: int) -> Any:
 def _money(_: Any, attribute: attrs.Attribute[Money], value: Money) -> None:
     if not isinstance(value, Money):
         raise InvalidValue(attribute.name, f"The {attribute.name} is an amount of money.")
+    check_currency(value.currency)
 
 
-_ID = _text(100)
-_SKU = _text(32)
-_REFERENCE = _text(100)
+_ID = _text(text.ID)
+_SKU = _text(text.SKU)
+_REFERENCE = _text(text.REFERENCE)
+_NAME = _text(text.NAME)
+_ADDRESS_LINE = _text(text.ADDRESS_LINE)
 _QUANTITY = _count(1)
 
 
@@ -57,7 +59,7 @@ class AddProduct(Command):
     """Add a product to the catalog."""
 
     sku: str = attrs.field(validator=_SKU)
-    name: str = attrs.field(validator=_text(200))
+    name: str = attrs.field(validator=_NAME)
     price: Money = attrs.field(validator=_money)
 
 
@@ -101,9 +103,9 @@ class RegisterCustomer(Command):
     """Register a customer."""
 
     customer_id: str = attrs.field(validator=_ID)
-    name: str = attrs.field(validator=_text(200))
-    email: str = attrs.field(validator=_text(254))
-    tier: str = attrs.field(default="bronze", validator=_text(20))
+    name: str = attrs.field(validator=_NAME)
+    email: str = attrs.field(validator=_text(text.EMAIL))
+    tier: str = attrs.field(default="bronze", validator=_text(text.TIER))
 
 
 @attrs.frozen(kw_only=True)
@@ -136,10 +138,10 @@ class SetShippingAddress(Command):
     """Set where a draft order ships to."""
 
     order_id: str = attrs.field(validator=_ID)
-    street: str = attrs.field(validator=_text(200))
-    city: str = attrs.field(validator=_text(200))
-    postcode: str = attrs.field(validator=_text(200))
-    country: str = attrs.field(validator=_text(2))
+    street: str = attrs.field(validator=_ADDRESS_LINE)
+    city: str = attrs.field(validator=_ADDRESS_LINE)
+    postcode: str = attrs.field(validator=_ADDRESS_LINE)
+    country: str = attrs.field(validator=_text(text.COUNTRY))
 
 
 @attrs.frozen(kw_only=True)
@@ -154,7 +156,7 @@ class CancelOrder(Command):
     """Cancel an order that has not shipped."""
 
     order_id: str = attrs.field(validator=_ID)
-    reason: str = attrs.field(validator=_text(500))
+    reason: str = attrs.field(validator=_text(text.REASON))
 
 
 @attrs.frozen(kw_only=True)
@@ -162,7 +164,7 @@ class ShipOrder(Command):
     """Ship a confirmed order."""
 
     order_id: str = attrs.field(validator=_ID)
-    tracking_number: str = attrs.field(validator=_text(100))
+    tracking_number: str = attrs.field(validator=_text(text.TRACKING_NUMBER))
 
 
 @attrs.frozen(kw_only=True)

@@ -9,10 +9,9 @@ from typing import Any, ClassVar
 import attrs
 
 from seedwork.model import AggregateRoot
-from shop.domain import events
+from shop.domain import events, text
 from shop.domain.errors import InvalidValue
 
-NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -82,10 +81,8 @@ class Email:
 
 
 def check_name(name: object) -> str:
-    """``name`` when it has 1 to 200 characters and is not blank."""
-    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH:
-        raise InvalidValue("name", f"A name has 1 to {NAME_MAX_LENGTH} characters, not blank.")
-    return name
+    """``name`` when it has 1 to 200 characters, some visible (``shop.domain.text``)."""
+    return text.NAME.check("name", name)
 
 
 @attrs.define(slots=False, eq=False)

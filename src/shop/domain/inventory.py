@@ -8,7 +8,6 @@ of work: allocating, releasing and shipping alike.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import ClassVar
@@ -16,7 +15,7 @@ from typing import ClassVar
 import attrs
 
 from seedwork.model import AggregateRoot, Entity
-from shop.domain import events
+from shop.domain import events, text
 from shop.domain.errors import (
     AllocationMissing,
     BatchNotFound,
@@ -26,33 +25,11 @@ from shop.domain.errors import (
 )
 from shop.domain.money import check_quantity
 
-REFERENCE_MAX_LENGTH = 100
-
 
 def check_reference(reference: object) -> str:
-    """``reference`` when it has 1 to 100 characters, no spaces around them, and can be a URL
-    path segment (``/batches/<reference>/quantity``): no ``/``, no control characters, and not
-    ``.`` or ``..`` (which clients resolve away)."""
-    if (
-        not isinstance(reference, str)
-        or not reference
-        or reference != reference.strip()
-        or len(reference) > REFERENCE_MAX_LENGTH
-    ):
-        raise InvalidValue(
-            "reference", f"A batch reference has 1 to {REFERENCE_MAX_LENGTH} characters."
-        )
-    if (
-        "/" in reference
-        or reference in (".", "..")
-        or any(unicodedata.category(character) == "Cc" for character in reference)
-    ):
-        raise InvalidValue(
-            "reference",
-            "A batch reference is part of its URL: it cannot contain '/' or control characters,"
-            " nor be '.' or '..'.",
-        )
-    return reference
+    """``reference`` when it can be a URL path segment (``/batches/<reference>/quantity``): 1 to
+    100 visible characters, no spaces around them, no ``/ ? #``, not ``.`` or ``..``."""
+    return text.REFERENCE.check("reference", reference)
 
 
 def check_stock_quantity(quantity: object) -> int:

@@ -16,6 +16,26 @@ from shop.domain.errors import CurrencyMismatch, InvalidValue
 _CURRENCY = re.compile(r"[A-Z]{3}")
 BASIS_POINTS_PER_UNIT = 10_000
 
+#: The active ISO 4217 currency codes a price may be set in: ISO 4217 list one as shipped by
+#: Debian's iso-codes 4.15 (/usr/share/iso-codes/json/iso_4217.json, 2023), brought up to the
+#: amendments published to 2026: HRK withdrawn (Croatia, euro 2023-01-01), ZWL replaced by ZWG
+#: (2024), ANG replaced by XCG (2025), BGN withdrawn (Bulgaria, euro 2026-01-01). Left out are
+#: the codes that are no currency or have no minor unit, so a price in minor units means nothing:
+#: XTS (testing), XXX (no currency), the precious metals XAG, XAU, XPD, XPT, the bond-market
+#: units XBA, XBB, XBC, XBD, and XDR, XSU, XUA. Review when ISO publishes an amendment.
+ACTIVE_CURRENCIES = frozenset(
+    """
+    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
+    BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+    ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA
+    MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK
+    PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN
+    SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES
+    VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+    """.split()  # noqa: SIM905 - a block of codes reads best
+)
+
 
 def _amount_is_a_non_negative_integer(_: Any, __: Any, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
@@ -27,6 +47,21 @@ def _amount_is_a_non_negative_integer(_: Any, __: Any, value: int) -> None:
 def _currency_is_three_capital_letters(_: Any, __: Any, value: str) -> None:
     if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
         raise InvalidValue("currency", f"A currency is three capital letters, not {value!r}.")
+
+
+def check_currency(code: object) -> str:
+    """``code`` when it is an active ISO 4217 currency (``ACTIVE_CURRENCIES``), else invalid.
+
+    Checked where a price is set, not on every ``Money``: amounts stored in a currency withdrawn
+    since still load.
+    """
+    if not isinstance(code, str) or code not in ACTIVE_CURRENCIES:
+        raise InvalidValue(
+            "currency",
+            f"A currency is an active ISO 4217 code of three capital letters (EUR, USD, JPY …), "
+            f"not {code!r}.",
+        )
+    return code
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import attrs
 
 from seedwork.model import AggregateRoot, Entity
-from shop.domain import events, pricing
+from shop.domain import events, pricing, text
 from shop.domain.errors import (
     CurrencyMismatch,
     InvalidValue,
@@ -57,15 +57,8 @@ class OrderStatus(enum.StrEnum):
 TAKING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.BACKORDERED})
 
 
-def check_text(field: str, value: object, longest: int) -> str:
-    """``value`` when it is a non-blank string of at most ``longest`` characters."""
-    if not isinstance(value, str) or not value.strip() or len(value) > longest:
-        raise InvalidValue(field, f"The {field} has 1 to {longest} characters, not blank.")
-    return value
-
-
 def _address_line(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    check_text(attribute.name, value, 200)
+    text.ADDRESS_LINE.check(attribute.name, value)
 
 
 def _country_code(_: Any, __: Any, value: str) -> None:
@@ -212,7 +205,7 @@ class Order(AggregateRoot):
 
     def cancel(self, reason: str) -> None:
         """Cancel unless shipped; lines holding stock are released afterwards."""
-        check_text("reason", reason, 500)
+        text.REASON.check("reason", reason)
         if self.status == OrderStatus.SHIPPED:
             raise OrderAlreadyShipped(self.order_id)
         if self.status == OrderStatus.CANCELLED:
@@ -229,7 +222,7 @@ class Order(AggregateRoot):
 
     def ship(self, tracking_number: str) -> None:
         """Ship a confirmed order."""
-        check_text("tracking_number", tracking_number, 100)
+        text.TRACKING_NUMBER.check("tracking_number", tracking_number)
         if self.status == OrderStatus.SHIPPED:
             raise OrderAlreadyShipped(self.order_id)
         if self.status == OrderStatus.CANCELLED:

@@ -38,7 +38,7 @@ def create_app(
     if views is None:
         assert shop is not None
         views = SqlReadModels(shop.engine)
-    app = Flask("shop")
+    app = ShopFlask("shop")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["bus"] = bus
@@ -50,6 +50,17 @@ def create_app(
     _register_blueprints(app)
     _register_error_handlers(app)
     return app
+
+
+class ShopFlask(Flask):
+    """Flask, answering ``OPTIONS`` with 204 and ``Allow`` (not an empty text/html 200)."""
+
+    def make_default_options_response(self) -> Response:
+        """The answer to ``OPTIONS`` on a route: its methods in ``Allow``, no body."""
+        allow = super().make_default_options_response().headers["Allow"]
+        response = Response(status=204, headers={"Allow": allow})
+        del response.headers["Content-Type"]
+        return response
 
 
 def _register_blueprints(app: Flask) -> None:

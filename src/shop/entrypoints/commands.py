@@ -107,9 +107,8 @@ class EmbeddedRedis:
 
 def run_all(args: argparse.Namespace, settings: Settings) -> int:
     """Migrations, API, consumer and relay in one process."""
-    from werkzeug.serving import make_server
-
     from shop.entrypoints.app import create_app
+    from shop.entrypoints.dev_server import http_server
     from shop.entrypoints.workers import start_workers
     from shop.migrations import upgrade
 
@@ -123,7 +122,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(shop.engine)
     workers = start_workers(shop, stop)
     app = create_app(shop=shop)
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = http_server(args.host, args.port, app)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     host, port = server.server_address[:2]

@@ -34,7 +34,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        # gthread, answering gunicorn's own errors (request line or headers too large) as
+        # problem+json.
+        "worker_class": "shop.entrypoints.gunicorn_worker.ProblemWorker",
         "threads": 4,
         "timeout": 30,
         "graceful_timeout": 20,

@@ -19,6 +19,7 @@ from shop.domain import commands
 from shop.domain.money import Money
 from shop.entrypoints.workers import start_workers
 from shop.migrations import upgrade
+from shop.views.queries import SqlReadModels
 from tests import services
 from tests.integration.redis.private_server import PrivateRedis
 from tests.integration.redis.world import eventually, stream_messages
@@ -184,4 +185,34 @@ def test_an_add_batch_command_follows_the_http_field_rules(
     assert "quantity" in errors["b0"]
     assert "reference" in errors["a/b"]
     assert "eta" in errors["b2"]
+    redis.close()
+
+
+def test_commands_over_redis_are_read_as_strictly_as_http_bodies(
+    running_shop: WiredShop, redis_url: str, channel_prefix: str
+):
+    """Unknown fields, duplicated keys, refused characters: dead letters saying why."""
+    shop = running_shop(redis_url)
+    channels = Channels(channel_prefix)
+    redis = Redis.from_url(redis_url)
+    add_product(shop)
+    envelope = '{"type": "AddBatch", "payload": {"sku": "SKU-1", %s}}'
+    refused = {
+        envelope
+        % '"reference": "c1", "quantity": 1, "colour": "red"': "colour: is not a known field",
+        envelope % '"reference": "c2", "quantity": -1, "quantity": 5': "duplicated key 'quantity'",
+        envelope % '"reference": "c3?", "quantity": 1': "reference: The reference has",
+        envelope % '"reference": "\\u202ec4", "quantity": 1': "reference: The reference has",
+    }
+    for raw in refused:
+        redis.xadd(channels.commands_stream, {"message": raw})
+    eventually(lambda: redis.xlen(channels.dead_letters_stream) == len(refused))
+    errors = {
+        fields[b"message"].decode(): fields[b"error"].decode()
+        for _, fields in redis.xrange(channels.dead_letters_stream)
+    }
+    for raw, reason in refused.items():
+        assert reason in errors[raw], (raw, errors[raw])
+    stock = SqlReadModels(shop.engine).stock("SKU-1")
+    assert stock is not None and stock["batches"] == []
     redis.close()

@@ -69,19 +69,21 @@ def test_a_new_batch_needs_a_quantity_above_zero(client: FlaskClient):
     assert lowered.status_code == 200 and lowered.get_json()["quantity"] == 0
 
 
-@pytest.mark.parametrize("reference", ["a/b", "/", "a\x01b", ".", ".."])
+@pytest.mark.parametrize(
+    "reference", ["a/b", "/", "a\x01b", ".", "..", "a?b", "a#b", "a\u2028b", " b-1", "\u200b"]
+)
 def test_a_batch_reference_must_fit_in_its_url(client: FlaskClient, reference: str):
     client.post("/products", json=CHAIR)
     body = {"reference": reference, "sku": "RED-CHAIR", "quantity": 5, "eta": None}
     assert set(fields_of(client.post("/batches", json=body))) == {"reference"}
 
 
-def test_a_batch_reference_with_url_reserved_characters_can_be_addressed(client: FlaskClient):
+def test_a_batch_reference_with_a_space_or_percent_sign_can_be_addressed(client: FlaskClient):
     client.post("/products", json=CHAIR)
-    body = {"reference": "b 1?#%", "sku": "RED-CHAIR", "quantity": 5, "eta": None}
+    body = {"reference": "b 1%", "sku": "RED-CHAIR", "quantity": 5, "eta": None}
     assert client.post("/batches", json=body).status_code == 201
-    changed = client.put("/batches/b%201%3F%23%25/quantity", json={"quantity": 3})
-    assert changed.status_code == 200 and changed.get_json()["reference"] == "b 1?#%"
+    changed = client.put("/batches/b%201%25/quantity", json={"quantity": 3})
+    assert changed.status_code == 200 and changed.get_json()["reference"] == "b 1%"
 
 
 @pytest.mark.parametrize("eta", ["20261201", "2026-W48-2", "2026-12-1", " 2026-12-01"])

@@ -80,3 +80,35 @@ def test_a_stream_entry_without_message_id_gets_a_stable_one():
 def test_what_cannot_be_read_says_why(raw: str, channel: str, error: type[Exception]):
     with pytest.raises(error):
         READER.read(raw, channel)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"level_id": "l", "level": 1, "colour": "red"}',
+        '{"type": "ChangeLevel", "payload": {"level_id": "l", "level": 1, "colour": "red"}}',
+    ],
+)
+def test_an_unknown_payload_field_is_named(raw: str):
+    with pytest.raises(InvalidPayload) as caught:
+        READER.read(raw, CHANNEL)
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("colour", "is not a known field")
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"level_id": "l", "level": -1, "level": 5}',
+        '{"type": "ChangeLevel", "payload": {"level_id": "l", "level": 1}, "type": "ChangeLevel"}',
+    ],
+)
+def test_a_duplicated_key_makes_a_message_unreadable(raw: str):
+    with pytest.raises(MessageError, match="duplicated key"):
+        READER.read(raw, CHANNEL)
+
+
+def test_envelope_keys_are_the_envelopes_business():
+    raw = '{"type": "ChangeLevel", "actor": null, "payload": {"level_id": "l", "level": 1}}'
+    assert READER.read(raw, CHANNEL).message == ChangeLevel(level_id="l", level=1)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shop.domain import commands
+from shop.domain import commands, text
 from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
 
 catalog = Blueprint("catalog", __name__)
-
-SKU_LENGTH = 32
 
 
 @catalog.post("/products")
@@ -23,13 +21,13 @@ def add_product() -> Response:
 @catalog.get("/products/<sku>")
 def get_product(sku: str) -> Response:
     """A product."""
-    return answer(views().product(path_id(sku, SKU_LENGTH)))
+    return answer(views().product(path_id(sku, text.SKU)))
 
 
 @catalog.put("/products/<sku>/price")
 def change_price(sku: str) -> Response:
     """Set a product's price."""
-    sku = path_id(sku, SKU_LENGTH)
+    sku = path_id(sku, text.SKU)
     bus().handle(command(commands.ChangeProductPrice, json_body(), sku=sku))
     return answer(views().product(sku))
 
@@ -37,6 +35,6 @@ def change_price(sku: str) -> Response:
 @catalog.post("/products/<sku>/discontinue")
 def discontinue(sku: str) -> Response:
     """Stop selling a product."""
-    sku = path_id(sku, SKU_LENGTH)
+    sku = path_id(sku, text.SKU)
     bus().handle(commands.DiscontinueProduct(sku=sku))
     return answer(views().product(sku))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shop.domain import commands
+from shop.domain import commands, text
 from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
 
 inventory = Blueprint("inventory", __name__)
@@ -29,4 +29,4 @@ def change_batch_quantity(reference: str) -> Response:
 @inventory.get("/stock/<sku>")
 def get_stock(sku: str) -> Response:
     """A sku's stock, batch by batch."""
-    return answer(views().stock(path_id(sku, 32)))
+    return answer(views().stock(path_id(sku, text.SKU)))

@@ -6,7 +6,7 @@ import uuid
 
 from flask import Blueprint, Response
 
-from shop.domain import commands
+from shop.domain import commands, text
 from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
 
 orders = Blueprint("orders", __name__)
@@ -41,7 +41,7 @@ def add_line(order_id: str) -> Response:
 @orders.delete("/orders/<order_id>/lines/<sku>")
 def remove_line(order_id: str, sku: str) -> Response:
     """Remove a sku's line from a draft."""
-    removed = commands.RemoveOrderLine(order_id=path_id(order_id), sku=path_id(sku, 32))
+    removed = commands.RemoveOrderLine(order_id=path_id(order_id), sku=path_id(sku, text.SKU))
     bus().handle(removed)
     return Response(status=204)
 
