@@ -114,6 +114,25 @@ def test_a_killed_shop_run_leaves_no_redis_server(embedded_shop: RunShop, tmp_pa
     assert wait_until_none_run_in(tmp_path) == []
 
 
+def test_a_second_shop_run_in_the_same_directory_refuses_and_leaves_the_first_running(
+    embedded_shop: RunShop, tmp_path: Path, channel_prefix: str
+):
+    first = embedded_shop()
+    answer = _shop(tmp_path, _environment(channel_prefix), "run", "--port", "0")
+    assert answer.returncode == 1, answer.stderr
+    (line,) = answer.stderr.strip().splitlines()
+    assert line.startswith("shop: a Redis server already listens on"), line
+    assert requests.get(f"{first.url}/health", timeout=5).json()["redis"] == "ok"
+
+
+def test_a_socket_left_by_a_dead_redis_server_is_replaced(embedded_shop: RunShop, tmp_path: Path):
+    (tmp_path / "var").mkdir()
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(tmp_path / "var" / "redis.sock"))  # the file stays; nothing listens
+    process = embedded_shop()
+    assert requests.get(f"{process.url}/health", timeout=5).json()["redis"] == "ok"
+
+
 def test_dead_letters_finds_the_embedded_redis_of_a_running_shop_run(
     embedded_shop: RunShop, tmp_path: Path, channel_prefix: str
 ):
