@@ -14,6 +14,7 @@ import attrs
 
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
+from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
 # The contract promises the ready line whatever SHOP_LOG_LEVEL says: this logger's own level
@@ -51,7 +52,7 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     finally:
         engine.dispose()
-    print(f"database upgraded: {engine.url.render_as_string(hide_password=True)}")
+    print(f"database upgraded: {redact_url(engine.url.render_as_string(hide_password=False))}")
     return 0
 
 
@@ -109,6 +110,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     """Migrations, API, consumer and relay in one process."""
     from werkzeug.serving import make_server
 
+    from shop.entrypoints.access_log import ShopRequestHandler
     from shop.entrypoints.app import create_app
     from shop.entrypoints.workers import start_workers
     from shop.migrations import upgrade
@@ -123,7 +125,9 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(shop.engine)
     workers = start_workers(shop, stop)
     app = create_app(shop=shop)
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=ShopRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     host, port = server.server_address[:2]
@@ -131,8 +135,8 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
         "shop ready http://%s:%s redis=%s database=%s",
         host,
         port,
-        settings.redis_url,
-        shop.engine.url.render_as_string(hide_password=True),
+        redact_url(settings.redis_url or ""),
+        redact_url(shop.engine.url.render_as_string(hide_password=False)),
     )
     stop.wait()
     server.shutdown()
