@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import attrs
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from seedwork import context
 from seedwork.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationError
 from seedwork.injection import BoundHandler, Dependencies, Handler, bind
 from seedwork.messages import Command, Envelope, Event, Message
@@ -98,19 +99,32 @@ class MessageBus:
     def handle(self, message: Message | Envelope) -> Any:
         """Handle a message and everything that follows from it; return the command's result.
 
-        Errors of the command's handler propagate; event handler errors do not.
+        Errors of the command's handler propagate; event handler errors do not. A bare
+        message joins the correlation bound in the context (an HTTP request's), if any.
         """
-        envelope = message if isinstance(message, Envelope) else Envelope(message=message)
+        correlation_id = context.current().get("correlation_id")
+        if isinstance(message, Envelope):
+            envelope = message
+        elif correlation_id is None:
+            envelope = Envelope(message=message)
+        else:
+            envelope = Envelope(message=message, correlation_id=correlation_id)
         queue: deque[Envelope] = deque([envelope])
         result = None
         while queue:
             current = queue.popleft()
-            if isinstance(current.message, Command):
-                outcome = self._handle_command(current, queue)
-                if current is envelope:
-                    result = outcome
-            else:
-                self._handle_event(current, queue)
+            token = context.push(
+                correlation_id=current.correlation_id, message_id=current.message_id
+            )
+            try:
+                if isinstance(current.message, Command):
+                    outcome = self._handle_command(current, queue)
+                    if current is envelope:
+                        result = outcome
+                else:
+                    self._handle_event(current, queue)
+            finally:
+                context.pop(token)
         return result
 
     def dispatch_events(self, envelopes: Iterable[Envelope]) -> None:
@@ -151,7 +165,7 @@ class MessageBus:
                     "event handler failed, retrying",
                     extra={
                         "handler": bound.name,
-                        "event": envelope.name,
+                        "event_type": envelope.name,
                         "error": repr(first_error),
                     },
                 )
@@ -171,7 +185,11 @@ class MessageBus:
             except Exception as error:  # noqa: BLE001
                 log.error(
                     "event handler dead-lettered",
-                    extra={"handler": bound.name, "event": envelope.name, "error": repr(error)},
+                    extra={
+                        "handler": bound.name,
+                        "event_type": envelope.name,
+                        "error": repr(error),
+                    },
                 )
                 self._dead_letters.record(envelope, bound.name, error)
 
@@ -193,6 +211,7 @@ class MessageBus:
         uow = kwargs.get("uow")
         if uow is not None:
             uow.handling = Handling(envelope=envelope, handler=bound.name)
+        token = context.push(handler=bound.name)
         try:
             result = bound.handler(envelope.message, **kwargs)
         except AlreadyHandled:
@@ -201,6 +220,8 @@ class MessageBus:
                 extra={"handler": bound.name, "message_id": envelope.message_id},
             )
             return None
+        finally:
+            context.pop(token)
         if uow is not None:
             committed = list(uow.collect_new_events())
             if committed:

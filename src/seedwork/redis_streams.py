@@ -119,15 +119,19 @@ class DeadLetter:
 class DeadLetterStream:
     """The dead-letter stream: add, list, fetch and remove entries."""
 
-    def __init__(self, client: Redis, stream: str) -> None:
+    def __init__(
+        self, client: Redis, stream: str, *, redact: Callable[[str], str] | None = None
+    ) -> None:
         self._client = client
         self.stream = stream
+        # Masks secrets in the error text before it is kept (the message is kept as it came).
+        self._redact = redact or (lambda text: text)
 
     def add(self, message: str | bytes, error: str, channel: str) -> str:
         """Keep a message with why it failed; returns the entry id."""
         fields = {
             "message": message,
-            "error": error,
+            "error": self._redact(error),
             "channel": channel,
             "failed_at": utcnow().isoformat(),
         }

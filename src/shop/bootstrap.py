@@ -126,7 +126,9 @@ def bootstrap(
             factories={"uow": uow_factory},
         ),
         dead_letters=dead_letters
-        or SqlFailedEvents(engine, orm.seedwork_tables.failed_events, serializer),
+        or SqlFailedEvents(
+            engine, orm.seedwork_tables.failed_events, serializer, redact=settings.redactor()
+        ),
         retry=retry or RetryPolicy(),
         on_commit=on_commit,
     )

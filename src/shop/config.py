@@ -12,21 +12,27 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from shop.errors import ConfigurationInvalid
+from shop.redaction import Redactor, redact_url
 
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-:]{0,63}$")
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DEFAULT_DATABASE_URL = "sqlite:///var/shop.db"
 DEFAULT_PREFIX = "shop"
 DEFAULT_LOG_LEVEL = "INFO"
+LOG_FORMATS = ("text", "json")
 
 
 def _check_database_url(url: str) -> None:
     """Refuse a URL that is malformed or whose dialect or driver cannot be loaded here."""
+    shown = redact_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigurationInvalid(f"DATABASE_URL is not a database URL: {url!r}") from None
-    shown = parsed.render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        raise ConfigurationInvalid(
+            f"DATABASE_URL is not a database URL (is the port a number?): {shown!r}"
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ConfigurationInvalid(f"DATABASE_URL has a port outside 1-65535: {shown!r}")
     if parsed.get_backend_name() == "postgresql":
         hint = "use postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (psycopg 3)"
     else:
@@ -49,14 +55,47 @@ def _check_database_url(url: str) -> None:
         )
 
 
+def _check_redis_url(url: str) -> None:
+    """Refuse a Redis URL that the client would reject, or read differently than written."""
+    from urllib.parse import urlsplit
+
+    from redis.connection import parse_url
+
+    shown = redact_url(url)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationInvalid(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, got {shown!r}"
+        )
+    try:
+        port = urlsplit(url).port
+        options = parse_url(url)  # type: ignore[no-untyped-call]
+    except ValueError as error:
+        raise ConfigurationInvalid(f"REDIS_URL {shown!r}: {error}") from None
+    if port == 0:
+        raise ConfigurationInvalid(f"REDIS_URL has a port outside 1-65535: {shown!r}")
+    database = urlsplit(url).path.strip("/") if not url.startswith("unix://") else ""
+    if database and not database.isdigit():
+        raise ConfigurationInvalid(
+            f"REDIS_URL must end with a database number (/0, /1, ...), got {shown!r}"
+        )
+    if int(options.get("db") or 0) < 0:
+        raise ConfigurationInvalid(f"REDIS_URL names a negative database: {shown!r}")
+
+
+def _redacted(url: str | None) -> str:
+    return repr(url if url is None else redact_url(url))
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything configurable about a running shop."""
 
-    database_url: str = DEFAULT_DATABASE_URL
-    redis_url: str | None = None
+    database_url: str = attrs.field(default=DEFAULT_DATABASE_URL, repr=_redacted)
+    redis_url: str | None = attrs.field(default=None, repr=_redacted)
     channel_prefix: str = DEFAULT_PREFIX
     log_level: str = DEFAULT_LOG_LEVEL
+    #: ``text`` or ``json``; None: text on a terminal, json otherwise.
+    log_format: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,10 +104,8 @@ class Settings:
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         _check_database_url(database_url)
         redis_url = env.get("REDIS_URL") or None
-        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigurationInvalid(
-                f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}"
-            )
+        if redis_url is not None:
+            _check_redis_url(redis_url)
         prefix = env.get("SHOP_CHANNEL_PREFIX") or DEFAULT_PREFIX
         if not _PREFIX.match(prefix):
             raise ConfigurationInvalid(
@@ -79,12 +116,22 @@ class Settings:
             raise ConfigurationInvalid(
                 f"SHOP_LOG_LEVEL must be one of {', '.join(_LEVELS)}, got {level!r}"
             )
+        log_format = (env.get("SHOP_LOG_FORMAT") or "").strip().lower() or None
+        if log_format is not None and log_format not in LOG_FORMATS:
+            raise ConfigurationInvalid(
+                f"SHOP_LOG_FORMAT must be text or json, got {env.get('SHOP_LOG_FORMAT')!r}"
+            )
         return cls(
             database_url=database_url,
             redis_url=redis_url,
             channel_prefix=prefix,
             log_level=level,
+            log_format=log_format,
         )
+
+    def redactor(self) -> Redactor:
+        """What masks this configuration's secrets wherever text is shown."""
+        return Redactor.of_urls(self.database_url, self.redis_url)
 
     @property
     def log_level_number(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import attrs
@@ -29,12 +30,20 @@ class SqlFailedEvents:
     """Records an event a handler kept failing on, with the error, for replay."""
 
     def __init__(
-        self, engine: Engine, table: Table, serializer: Serializer, inbox: Table | None = None
+        self,
+        engine: Engine,
+        table: Table,
+        serializer: Serializer,
+        inbox: Table | None = None,
+        *,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self._engine = engine
         self._table = table
         self._serializer = serializer
         self._inbox = inbox
+        # Masks secrets in the error text before it is kept.
+        self._redact = redact or (lambda text: text)
 
     def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
         """Keep the failure in its own transaction."""
@@ -46,7 +55,7 @@ class SqlFailedEvents:
                     "handler": handler,
                     "type": envelope.name,
                     "envelope": self._serializer.dumps(envelope),
-                    "error": f"{type(error).__name__}: {error}",
+                    "error": self._redact(f"{type(error).__name__}: {error}"),
                     "failed_at": utcnow(),
                 },
             )

@@ -26,6 +26,7 @@ from shop.config import Settings
 from shop.entrypoints.embedded_redis import EmbeddedRedis, embedded_url
 from shop.entrypoints.heartbeat import start_heartbeat
 from shop.errors import StartupFailed
+from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
 # The contract promises the ready line whatever SHOP_LOG_LEVEL says: this logger's own level
@@ -101,8 +102,8 @@ def _start(
         "shop ready http://%s:%s redis=%s database=%s",
         host,
         port,
-        settings.redis_url,
-        shop.engine.url.render_as_string(hide_password=True),
+        redact_url(settings.redis_url or ""),
+        redact_url(shop.engine.url.render_as_string(hide_password=False)),
     )
 
 

@@ -11,6 +11,7 @@ from seedwork.bus import MessageBus
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.entrypoints.problems import MAX_BODY, problem
+from shop.entrypoints.request_context import RequestContext
 from shop.views.queries import ReadModels, SqlReadModels
 
 log = logging.getLogger("shop.api")
@@ -49,6 +50,7 @@ def create_app(
     app.add_url_rule("/health", "health", _health)
     _register_blueprints(app)
     _register_error_handlers(app)
+    app.wsgi_app = RequestContext(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

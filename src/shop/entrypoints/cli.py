@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from shop.config import Settings
 from shop.entrypoints.heartbeat import ROLES
 from shop.errors import ConfigurationInvalid
+from shop.redaction import Redactor
+
+log = logging.getLogger("shop")
+
+#: Commands that talk to Redis, and whether they wait for one that is down.
+_REDIS_COMMANDS = {"run": True, "api": True, "consumer": True, "relay": True, "dead-letters": False}
+_LARGEST_ENTRY_PART = 2**64 - 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (CONTRACT §1), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Say what is wrong in one line, and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _port(value: str) -> int:
@@ -34,7 +51,8 @@ def _limit(value: str) -> int:
 
 
 def _entry_id(value: str) -> str:
-    if not re.fullmatch(r"\d{1,20}-\d{1,20}", value):
+    parts = re.fullmatch(r"(\d{1,20})-(\d{1,20})", value)
+    if parts is None or any(int(part) > _LARGEST_ENTRY_PART for part in parts.groups()):
         raise argparse.ArgumentTypeError(
             f"not a dead-letter id: {value!r} (ids look like 1732355000000-0; see "
             "'shop dead-letters list')"
@@ -71,7 +89,7 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="shop", description="shop: e-commerce order management")
+    parser = _Parser(prog="shop", description="shop: e-commerce order management")
     parser.add_argument("--version", action="version", version=f"shop {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="all-in-one: migrations, API, consumer and relay")
@@ -121,50 +139,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the shop command line; returns the exit status."""
+    from shop.entrypoints import cli_errors
+
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
     except ConfigurationInvalid as error:
-        print(f"shop: configuration error: {error}", file=sys.stderr)
-        return 2
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.basicConfig(
-        level=settings.log_level_number,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
-
+        # Settings that do not load are shown redacted of whatever passwords they hold.
+        redact = Redactor.of_urls(os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"))
+        failure = cli_errors.explain(error)
+        assert failure is not None
+        print(cli_errors.shown(failure, redact), file=sys.stderr)
+        return failure.status
     from shop.entrypoints import commands
+    from shop.entrypoints.logging_setup import logging_configured
 
-    try:
-        return commands.dispatch(args, settings)
-    except ConfigurationInvalid as error:
-        print(f"shop: configuration error: {error}", file=sys.stderr)
-        return 2
-    except (OperationalError, InterfaceError, ProgrammingError) as error:
-        if _missing_table(error):
-            print(
-                f"shop: the database has no shop tables yet; run `shop db upgrade` first"
-                f" ({error.orig or error})",
-                file=sys.stderr,
-            )
-        elif isinstance(error, ProgrammingError):
-            raise
-        else:
-            print(f"shop: the database is unreachable: {error.orig or error}", file=sys.stderr)
-    except (RedisConnectionError, RedisTimeoutError) as error:
-        print(f"shop: Redis is unreachable: {error}", file=sys.stderr)
-    return 1
-
-
-def _missing_table(error: Exception) -> bool:
-    """Whether a database error says a table does not exist (an unmigrated database)."""
-    orig = getattr(error, "orig", None)
-    if getattr(orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined_table
-        return True
-    return "no such table" in str(orig or error)  # SQLite
+    with logging_configured(settings) as redact:
+        try:
+            if args.command in _REDIS_COMMANDS:
+                cli_errors.check_redis(
+                    settings.redis_url, tolerate_unreachable=_REDIS_COMMANDS[args.command]
+                )
+            return commands.dispatch(args, settings)
+        except Exception as error:  # told in one line, or logged (redacted)
+            failure = cli_errors.explain(error)
+            if failure is None:
+                log.exception("shop %s stopped by an unexpected error", args.command)
+                return 1
+            print(cli_errors.shown(failure, redact), file=sys.stderr)
+            return failure.status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.entrypoints.embedded_redis import find_embedded_redis
 from shop.entrypoints.heartbeat import health_command, start_heartbeat
+from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
 
@@ -48,7 +49,7 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     finally:
         engine.dispose()
-    print(f"database upgraded: {engine.url.render_as_string(hide_password=True)}")
+    print(f"database upgraded: {redact_url(engine.url.render_as_string(hide_password=False))}")
     return 0
 
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from shop.entrypoints.access_log import ShopRequestHandler
 from shop.entrypoints.problems import MEDIA_TYPE, problem_document
+from shop.entrypoints.request_context import HEADER, request_id
 
 #: gunicorn's defaults (``limit_request_line``, ``limit_request_field_size``).
 REQUEST_LINE_LIMIT = 4094
 HEADER_FIELD_LIMIT = 8190
 
 
-class ProblemRequestHandler(WSGIRequestHandler):
+class ProblemRequestHandler(ShopRequestHandler):
     """Werkzeug's request handler, refusing as gunicorn does, and in problem+json."""
 
     def parse_request(self) -> bool:
@@ -50,6 +52,8 @@ class ProblemRequestHandler(WSGIRequestHandler):
         body = problem_document(code, message or long)
         self.send_response(code, short)
         self.send_header("Content-Type", MEDIA_TYPE)
+        headers = getattr(self, "headers", None)
+        self.send_header(HEADER, request_id(headers.get(HEADER) if headers else None))
         self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

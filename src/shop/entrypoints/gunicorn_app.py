@@ -7,6 +7,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from shop.config import Settings
+from shop.entrypoints.access_log import GunicornLogger
 
 
 class ShopApplication(BaseApplication):  # type: ignore[misc]
@@ -41,6 +42,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
         "timeout": 30,
         "graceful_timeout": 20,
         "accesslog": "-",
+        "logger_class": GunicornLogger,
         "loglevel": settings.log_level.lower(),
     }
     ShopApplication(settings, options).run()

@@ -20,6 +20,7 @@ from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
 from shop.entrypoints.problems import MEDIA_TYPE, problem_document, title
+from shop.entrypoints.request_context import HEADER, request_id
 
 UNEXPECTED = "the server failed to handle the request; it has been logged"
 
@@ -41,12 +42,13 @@ def classify(error: BaseException) -> tuple[int, str]:
     return 500, UNEXPECTED
 
 
-def raw_answer(status: int, detail: str) -> bytes:
+def raw_answer(status: int, detail: str, offered_id: str | None = None) -> bytes:
     """A complete HTTP/1.1 answer with a problem+json body; the connection closes after it."""
     body = problem_document(status, detail)
     head = (
         f"HTTP/1.1 {status} {title(status)}\r\n"
         f"Content-Type: {MEDIA_TYPE}\r\n"
+        f"{HEADER}: {request_id(offered_id)}\r\n"
         f"Content-Length: {len(body)}\r\n"
         "Connection: close\r\n\r\n"
     )
@@ -67,7 +69,7 @@ class ProblemWorker(ThreadWorker):  # type: ignore[misc]
             self.log.warning("Invalid request from ip=%s: %s", addr[0], exc)
         if req is None and isinstance(exc, errors.InvalidHeader | errors.InvalidHeaderName):
             req = getattr(exc, "req", None)
-        answer = raw_answer(status, detail)
+        answer = raw_answer(status, detail, _offered_request_id(req))
         if req is not None:
             environ = default_environ(req, client, self.cfg)
             environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = addr[0], str(addr[1])
@@ -79,3 +81,11 @@ class ProblemWorker(ThreadWorker):  # type: ignore[misc]
             util.write_nonblock(client, answer)
         except Exception:  # noqa: BLE001 - as gunicorn: the client may be gone
             self.log.debug("Failed to send error message.")
+
+
+def _offered_request_id(req: Any) -> str | None:
+    """The ``X-Request-ID`` the client sent, when gunicorn read the headers at all."""
+    for name, value in getattr(req, "headers", None) or ():
+        if name.upper() == HEADER.upper():
+            return str(value)
+    return None

@@ -74,7 +74,9 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     """The command consumer of a wired shop (without its listeners)."""
     channels = Channels(shop.settings.channel_prefix)
     reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
-    dead_letters = DeadLetterStream(_redis(shop), channels.dead_letters_stream)
+    dead_letters = DeadLetterStream(
+        _redis(shop), channels.dead_letters_stream, redact=shop.settings.redactor()
+    )
     return CommandConsumer(shop.bus, reader, dead_letters)
 
 

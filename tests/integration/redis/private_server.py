@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from redis import Redis
 
@@ -26,9 +27,11 @@ def free_port() -> int:
 class PrivateRedis:
     """One redis-server process without persistence: stopped, it forgets everything."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, password: str | None = None) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        login = f":{quote(password, safe='')}@" if password else ""
+        self.url = f"redis://{login}127.0.0.1:{self.port}/0"
         self._directory = directory
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -49,12 +52,13 @@ class PrivateRedis:
                 "",
                 "--appendonly",
                 "no",
+                *(["--requirepass", self.password] if self.password else []),
             ],
             cwd=self._directory,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = Redis(port=self.port, socket_connect_timeout=0.2)
+        client = Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -79,4 +83,4 @@ class PrivateRedis:
 
     def client(self) -> Redis:
         """A fresh client of this server."""
-        return Redis(port=self.port, socket_timeout=5)
+        return Redis(port=self.port, password=self.password, socket_timeout=5)
