@@ -47,6 +47,7 @@ def test_the_servers_own_errors_are_problem_json(address: tuple[str, int]):
         assert found == status, (what, found, body[:200])
         assert headers["Content-Type"] == "application/problem+json", (what, headers)
         assert json.loads(body)["status"] == status, what
+        assert headers.get("X-Request-ID"), (what, headers)
         if status == 405:
             assert allowed(headers["Allow"]) == {"POST", "OPTIONS"}
 
@@ -57,3 +58,16 @@ def test_options_answers_allow(address: tuple[str, int]):
     assert found == 204 and body == b""
     assert allowed(headers["Allow"]) == {"GET", "HEAD", "OPTIONS"}
     assert "Content-Type" not in headers
+
+
+def test_a_refused_request_keeps_the_clients_request_id_when_its_headers_were_read(
+    address: tuple[str, int], request: pytest.FixtureRequest
+):
+    sent = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: trace-42\r\nX-Big: "
+    found, headers, _ = exchange(address, sent + b"a" * 9 * 1024 + b"\r\n\r\n")
+    assert found == 431
+    # Werkzeug reads every header before refusing one; gunicorn stops at the one too large,
+    # so its answer gets an id of its own.
+    headers_read = request.node.callspec.params["address"] == "run"
+    assert (headers["X-Request-ID"] == "trace-42") is headers_read
+    assert re.fullmatch(r"[A-Za-z0-9._-]{1,200}", headers["X-Request-ID"])
