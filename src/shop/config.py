@@ -18,6 +18,7 @@ _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 DEFAULT_DATABASE_URL = "sqlite:///var/shop.db"
 DEFAULT_PREFIX = "shop"
 DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_STREAM_MAXLEN = 1_000_000
 
 
 def _check_database_url(url: str) -> None:
@@ -49,6 +50,17 @@ def _check_database_url(url: str) -> None:
         )
 
 
+def _stream_maxlen(value: str | None) -> int:
+    """``SHOP_STREAM_MAXLEN``: a whole number of entries, at least 1."""
+    if not value:
+        return DEFAULT_STREAM_MAXLEN
+    if not re.fullmatch(r"[0-9]{1,12}", value.strip()) or int(value) < 1:
+        raise ConfigurationInvalid(
+            f"SHOP_STREAM_MAXLEN must be a whole number of entries, at least 1, got {value!r}"
+        )
+    return int(value)
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything configurable about a running shop."""
@@ -57,6 +69,7 @@ class Settings:
     redis_url: str | None = None
     channel_prefix: str = DEFAULT_PREFIX
     log_level: str = DEFAULT_LOG_LEVEL
+    stream_maxlen: int = DEFAULT_STREAM_MAXLEN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +97,7 @@ class Settings:
             redis_url=redis_url,
             channel_prefix=prefix,
             log_level=level,
+            stream_maxlen=_stream_maxlen(env.get("SHOP_STREAM_MAXLEN")),
         )
 
     @property

@@ -121,7 +121,8 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
         settings = attrs.evolve(settings, redis_url=embedded.url)
     shop = bootstrap(settings)
     upgrade(shop.engine)
-    workers = start_workers(shop, stop)
+    failed = threading.Event()
+    workers = start_workers(shop, stop, failed=failed)
     app = create_app(shop=shop)
     server = make_server(args.host, args.port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
@@ -141,6 +142,9 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     shop.close()
     if embedded is not None:
         embedded.stop()
+    if failed.is_set():
+        log.critical("shop stopped: a command listener kept dying (see above)")
+        return 1
     return 0
 
 
@@ -160,6 +164,7 @@ def _require_redis(settings: Settings) -> bool:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     """Consume commands from Redis until stopped."""
+    from seedwork.supervision import WorkerGaveUp
     from shop.entrypoints.workers import run_consumer_loop
 
     if not _require_redis(settings):
@@ -168,6 +173,9 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     shop = bootstrap(settings, wake_relays=True)  # its events go out through `shop relay`
     try:
         run_consumer_loop(shop, stop, workers=args.workers)
+    except WorkerGaveUp as error:
+        log.critical("shop consumer stopped: %s", error)
+        return 1
     finally:
         shop.close()
     return 0

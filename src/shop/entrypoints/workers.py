@@ -26,8 +26,11 @@ from seedwork.outbox_status import outbox_status
 from seedwork.recovery import RecoverySweep
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
 from seedwork.relay import OutboxRelay
+from seedwork.serialization import Serializer
+from seedwork.supervision import Supervisor, WorkerGaveUp
 from shop.adapters import orm
 from shop.bootstrap import Shop
+from shop.entrypoints.api.http import api_converter
 
 #: Commands other systems may send over Redis (CONTRACT §3); anything else is dead-lettered.
 ACCEPTED_COMMANDS = ("AddBatch", "ChangeBatchQuantity", "ShipOrder", "CancelOrder")
@@ -65,16 +68,23 @@ def _redis(shop: Shop) -> Redis:
 def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
     """The outbox relay of a wired shop; ``listen``: woken by other processes' commits."""
     channels = Channels(shop.settings.channel_prefix)
-    publisher = RedisPublisher(_redis(shop), channels.events_stream)
+    publisher = RedisPublisher(_redis(shop), channels.events_stream, shop.settings.stream_maxlen)
     outbox = orm.seedwork_tables.outbox
     return OutboxRelay(shop.engine, outbox, publisher, channels, INTEGRATION_EVENTS, listen=listen)
 
 
 def build_consumer(shop: Shop) -> CommandConsumer:
-    """The command consumer of a wired shop (without its listeners)."""
+    """The command consumer of a wired shop (without its listeners).
+
+    Commands from Redis are structured exactly as HTTP bodies are (the API's converter: the
+    same text, integer and field rules), so neither way in lets through what the other refuses.
+    """
     channels = Channels(shop.settings.channel_prefix)
-    reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
-    dead_letters = DeadLetterStream(_redis(shop), channels.dead_letters_stream)
+    serializer = Serializer(shop.serializer.registry, api_converter())
+    reader = CommandReader(serializer, channels, ACCEPTED_COMMANDS)
+    dead_letters = DeadLetterStream(
+        _redis(shop), channels.dead_letters_stream, shop.settings.stream_maxlen
+    )
     return CommandConsumer(shop.bus, reader, dead_letters)
 
 
@@ -84,7 +94,8 @@ def build_listeners(
     """The pub/sub and stream listeners feeding a consumer (or its lanes)."""
     channels = Channels(shop.settings.channel_prefix)
     client = _redis(shop)
-    return ChannelListener(client, channels, consumer), StreamListener(client, channels, consumer)
+    stream = StreamListener(client, channels, consumer, keep=shop.settings.stream_maxlen)
+    return ChannelListener(client, channels, consumer), stream
 
 
 def build_recovery(shop: Shop) -> RecoverySweep:
@@ -112,11 +123,16 @@ def _thread(
 
 
 def start_workers(
-    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+    shop: Shop,
+    stop: threading.Event,
+    *,
+    workers: int = DEFAULT_CONSUMER_WORKERS,
+    failed: threading.Event | None = None,
 ) -> list[threading.Thread]:
     """Start the consumer, relay and recovery threads of ``shop run``.
 
-    The relay stops after the consumer, so the events of its last commands still go out.
+    The relay stops after the consumer, so the events of its last commands still go out. A
+    listener that keeps dying sets ``failed`` and ``stop``: the process should exit non-zero.
     """
     relay = build_relay(shop)
     publish_on_commit(shop, relay, wake=True)
@@ -125,6 +141,9 @@ def start_workers(
     def consume(stop: threading.Event) -> None:
         try:
             consume_commands(shop, stop, workers=workers)
+        except WorkerGaveUp:
+            if failed is not None:
+                failed.set()
         finally:
             relay_stop.set()
 
@@ -136,17 +155,28 @@ def start_workers(
 
 
 def consume_commands(
-    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+    shop: Shop,
+    stop: threading.Event,
+    *,
+    workers: int = DEFAULT_CONSUMER_WORKERS,
+    supervisor: Supervisor | None = None,
 ) -> None:
-    """Consume (channels and stream, on ``workers`` lanes) until ``stop``; then finish them."""
+    """Consume (channels and stream, on ``workers`` lanes) until ``stop``; then finish them.
+
+    Each listener is restarted when it dies; ``WorkerGaveUp`` when one kept dying.
+    """
+    supervisor = supervisor or Supervisor(stop)
+    if supervisor.stop is not stop:
+        raise ValueError("the supervisor must watch the same stop event")
     lanes = Lanes(build_consumer(shop), workers=workers, key=COMMAND_KEYS).start(stop)
     channel_listener, stream_listener = build_listeners(shop, lanes)
-    channel_thread = _thread("consumer-channels", channel_listener.run, stop)
+    channel_thread = supervisor.start("consumer-channels", channel_listener.run)
     try:
-        stream_listener.run(stop)
+        supervisor.run("consumer-stream", stream_listener.run)
     finally:
         channel_thread.join(timeout=10)
         lanes.close(timeout=30)
+    supervisor.check()
 
 
 def run_consumer_loop(
@@ -157,6 +187,7 @@ def run_consumer_loop(
     try:
         consume_commands(shop, stop, workers=workers)
     finally:
+        stop.set()
         recovery.join(timeout=10)
 
 
@@ -198,7 +229,7 @@ def _replay(consumer: CommandConsumer, entry_id: str) -> int:
     if letter is None:
         print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
         return 1
-    outcome = consumer.apply(letter.message, letter.channel)
+    outcome = consumer.apply(letter.raw, letter.raw_channel)
     if not outcome.ok:
         print(f"shop: replay of {entry_id} failed: {outcome.error}", file=sys.stderr)
         return 1
