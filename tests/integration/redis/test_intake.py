@@ -12,9 +12,15 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
+from seedwork.redis_streams import Channels, DeadLetterStream
 from shop.bootstrap import Shop
+from shop.domain import commands
+from shop.entrypoints.cli import main
+from shop.entrypoints.workers import build_relay
+from shop.views.queries import SqlReadModels
 from tests.integration.redis.intake import Consuming, add_batch, dead_letters, wired_shop
-from tests.integration.redis.world import eventually
+from tests.integration.redis.private_server import PrivateRedis
+from tests.integration.redis.world import eventually, stream_messages
 
 
 @pytest.fixture
@@ -198,3 +204,58 @@ def test_a_listener_that_dies_is_restarted(consuming: Consuming, redis: Redis):
     redis.publish(consuming.channels.command_channel("AddBatch"), add_batch("third"))
     eventually(lambda: consuming.batch("third"), timeout=15)
     assert consuming.thread.is_alive() and consuming.error is None
+
+
+def test_the_events_and_dead_letter_streams_keep_about_the_configured_length(
+    private_redis: PrivateRedis, channel_prefix: str
+):
+    """``SHOP_STREAM_MAXLEN`` (20 here): approximate, so within one stream node (10 here)."""
+    client = private_redis.client()
+    client.config_set("stream-node-max-entries", 10)
+    channels = Channels(channel_prefix)
+    with wired_shop(private_redis.url, channel_prefix, stream_maxlen=20) as shop:
+        for n in range(60):
+            shop.bus.handle(commands.AddBatch(reference=f"b{n}", sku="SKU-1", quantity=1))
+        assert build_relay(shop).drain() > 60  # ProductAdded, 60 BatchAdded and more
+        assert 20 <= client.xlen(channels.events_stream) < 30
+        assert stream_messages(client, channels.events_stream)[-1]["payload"]["reference"] == "b59"
+
+        consuming = Consuming(shop).start()
+        try:
+            for n in range(60):
+                client.xadd(channels.commands_stream, {"message": f"not json {n}"})
+            eventually(lambda: settled(client, consuming), timeout=15)
+            assert 20 <= client.xlen(channels.dead_letters_stream) < 30
+            [(_, newest)] = client.xrevrange(channels.dead_letters_stream, count=1)
+            assert newest[b"message"] == b"not json 59"
+            # The commands stream loses acknowledged entries only, down to 20 (checked every 5 s).
+            eventually(lambda: client.xlen(channels.commands_stream) == 20, timeout=15)
+        finally:
+            consuming.close()
+    client.close()
+
+
+def test_a_dead_letter_is_listed_and_replayed_from_the_bytes_as_they_came(
+    shop: Shop, redis: Redis, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    channels = Channels(shop.settings.channel_prefix)
+    stream = DeadLetterStream(redis, channels.dead_letters_stream)
+    latin1 = (
+        b'{"type": "AddBatch", "payload": {"reference": "caf\xe9", "sku": "SKU-1", "quantity": 1}}'
+    )
+    channel = channels.command_channel("AddBatch")
+    mangled = stream.add(latin1, "MessageError: not valid UTF-8 (byte 48)", channel)
+    fine = stream.add(add_batch("fine").encode(), "BatchNotFound: …", channel.encode())
+    monkeypatch.setenv("DATABASE_URL", shop.settings.database_url)
+    monkeypatch.setenv("REDIS_URL", shop.settings.redis_url or "")
+    monkeypatch.setenv("SHOP_CHANNEL_PREFIX", channels.prefix)
+    views = SqlReadModels(shop.engine)
+
+    assert main(["dead-letters", "replay", mangled]) == 1  # not read as "caf\ufffd"
+    assert "not valid UTF-8" in capsys.readouterr().err
+    assert views.batch("caf\ufffd") is None and views.batch("caf\\xe9") is None
+    assert main(["dead-letters", "replay", fine]) == 0
+    assert views.batch("fine") is not None
+    assert main(["dead-letters", "list"]) == 0
+    assert '"reference": "caf\\xe9"' in capsys.readouterr().out
+    assert [letter.raw for letter in stream.list()] == [latin1]
