@@ -69,11 +69,12 @@ def test_a_lone_surrogate_and_a_nameless_field_on_the_stream_do_not_stop_shop_co
     assert "Traceback" not in consumer.log()
 
 
-def test_shop_consumer_exits_non_zero_when_a_listener_keeps_dying(
-    start_shop: Callable[..., ShopProcess], redis: Redis, channel_prefix: str
+@pytest.mark.parametrize("command", [["consumer"], ["run", "--port", "0"]])
+def test_the_process_exits_non_zero_when_a_listener_keeps_dying(
+    start_shop: Callable[..., ShopProcess], redis: Redis, channel_prefix: str, command: list[str]
 ):
     redis.set(Channels(channel_prefix).commands_stream, "not a stream")  # every XGROUP fails
-    consumer = start_shop("consumer")
+    consumer = start_shop(*command)
     assert consumer.process is not None
     consumer.process.wait(60)
     assert consumer.process.returncode == 1, consumer.log()

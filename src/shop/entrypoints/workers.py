@@ -13,6 +13,7 @@ its poll).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -27,10 +28,12 @@ from seedwork.recovery import RecoverySweep
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
 from seedwork.relay import OutboxRelay
 from seedwork.serialization import Serializer
-from seedwork.supervision import Supervisor, WorkerGaveUp
+from seedwork.supervision import Supervisor
 from shop.adapters import orm
 from shop.bootstrap import Shop
 from shop.entrypoints.api.http import api_converter
+
+log = logging.getLogger("shop")
 
 #: Commands other systems may send over Redis (CONTRACT §3); anything else is dead-lettered.
 ACCEPTED_COMMANDS = ("AddBatch", "ChangeBatchQuantity", "ShipOrder", "CancelOrder")
@@ -141,9 +144,11 @@ def start_workers(
     def consume(stop: threading.Event) -> None:
         try:
             consume_commands(shop, stop, workers=workers)
-        except WorkerGaveUp:
+        except BaseException:  # the consumer is never silently gone: the process winds down
+            log.exception("the consumer stopped for good")
             if failed is not None:
                 failed.set()
+            stop.set()
         finally:
             relay_stop.set()
 
