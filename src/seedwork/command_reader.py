@@ -74,7 +74,7 @@ class CommandReader:
             try:
                 channel = channel.decode("utf-8")
             except UnicodeDecodeError:
-                raise MessageError(f"the channel name {shown(channel)!r} is not UTF-8") from None
+                raise MessageError(f"the channel name is not UTF-8: {shown(channel)}") from None
         named = self._channels.command_name(channel)
         data = json_object(raw)
         envelope = data if set(ENVELOPE_FIELDS) & data.keys() else {"payload": data}
