@@ -1,13 +1,21 @@
 """Where commands come from: the pub/sub command channels and the durable commands stream.
 
 Each listener hands messages to a sink: a ``CommandConsumer`` (applied there and then) or
-``Lanes`` (applied by worker threads, in order per aggregate). It runs until its ``stop``
-event is set and reconnects with backoff when Redis goes away. Pub/sub is fire-and-forget:
-what is published while the listener is disconnected is not seen (the stream is the durable
-way in). Stream entries are read with a consumer group and acknowledged (``done``) only after
-the command committed or was dead-lettered; entries left pending by a consumer that died are
-reclaimed (XPENDING then XCLAIM) once idle for ``claim_idle`` seconds, except those still in
-this listener's own hands; one delivered more than ``max_deliveries`` times is dead-lettered.
+``Lanes`` (applied by worker threads, in order per aggregate), as the bytes came (message and
+channel name): reading them is the sink's, in one place that turns any bytes into a command or
+a dead letter (``seedwork.command_reader``). A listener runs until its ``stop`` event is set
+and reconnects with backoff when Redis goes away; whatever else makes it fail is its
+supervisor's to restart (``seedwork.supervision``). The channels' listener is
+``ChannelListener`` (``seedwork.channel_listener``); the stream's is here.
+
+Stream entries are read with XREADGROUP and acknowledged (``done``) only after the command
+committed or was dead-lettered. Entries left pending by a consumer that died are reclaimed
+(XPENDING then XCLAIM) once idle for ``claim_idle`` seconds, except those still in this
+listener's own hands.
+An entry that was already taken over once without being acknowledged is a suspect (it may take
+its consumer down with it): suspects are claimed and settled one at a time, so a crashing entry
+costs only itself, and one delivered more than ``max_deliveries`` times is dead-lettered.
+With ``keep`` set, the stream is trimmed to about that many entries, of acknowledged ones only.
 """
 
 from __future__ import annotations
@@ -18,13 +26,18 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import ResponseError
 
+from seedwork.channel_listener import ChannelListener
 from seedwork.redis_streams import UNREACHABLE, Channels, await_redis
+from seedwork.sinks import Sink
+from seedwork.stream_trim import trim_acknowledged
+from seedwork.wire import shown
+
+__all__ = ["ChannelListener", "Sink", "StreamListener", "consumer_name"]
 
 log = logging.getLogger("seedwork.consumer")
 
@@ -34,64 +47,8 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-class Sink(Protocol):
-    """Takes a message to apply; calls ``done(True)`` once it committed or was dead-lettered.
-
-    ``done(False)``: it could be neither (Redis or the database gone); it stays pending.
-    """
-
-    def submit(
-        self,
-        raw: str | bytes,
-        channel: str,
-        *,
-        stream_entry: str | None = None,
-        done: Callable[[bool], None] | None = None,
-        stop: threading.Event | None = None,
-    ) -> None:
-        """Apply (now or soon) one message."""
-
-    def reject(self, raw: str | bytes, error: str, channel: str) -> None:
-        """Dead-letter a message with the reason."""
-
-
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-class ChannelListener:
-    """Pattern-subscribes to ``<prefix>.commands.*`` and hands each message to the consumer."""
-
-    def __init__(
-        self, client: Redis, channels: Channels, consumer: Sink, *, poll: float = 0.5
-    ) -> None:
-        self._client = client
-        self._channels = channels
-        self._consumer = consumer
-        self._poll = poll
-        self.subscribed = threading.Event()
-
-    def run(self, stop: threading.Event) -> None:
-        """Listen until stopped."""
-        while not stop.is_set():
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-            try:
-                pubsub.psubscribe(self._channels.commands_pattern)
-                log.info("consumer subscribed pattern=%s", self._channels.commands_pattern)
-                self.subscribed.set()
-                while not stop.is_set():
-                    message = pubsub.get_message(timeout=self._poll)
-                    if message is not None and message["type"] == "pmessage":
-                        channel = _text(message["channel"])
-                        self._consumer.submit(message["data"], channel, stop=stop)
-            except UNREACHABLE as error:
-                self.subscribed.clear()
-                log.warning("consumer lost redis source=channels error=%r", error)
-                if not await_redis(self._client, stop, "consumer-channels"):
-                    break
-            finally:
-                pubsub.close()
-        log.info("consumer stopped source=channels")
+    return shown(value) if isinstance(value, bytes) else str(value)
 
 
 class StreamListener:
@@ -110,6 +67,8 @@ class StreamListener:
         claim_idle: float = 15.0,
         claim_interval: float = 5.0,
         max_deliveries: int = 5,
+        suspect_wait: float = 30.0,
+        keep: int | None = None,
     ) -> None:
         self._client = client
         self._stream = channels.commands_stream
@@ -121,27 +80,33 @@ class StreamListener:
         self._claim_idle_ms = int(claim_idle * 1000)
         self._claim_interval = claim_interval
         self._max_deliveries = max_deliveries
+        self._suspect_wait = suspect_wait
+        self._keep = keep
         self.ready = threading.Event()
         self._in_hand: set[str] = set()
         self._in_hand_lock = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
-        """Read, reclaim and acknowledge until stopped."""
-        while not stop.is_set():
-            try:
-                self.ensure_group()
-                self.ready.set()
-                next_claim = 0.0
-                while not stop.is_set():
-                    if time.monotonic() >= next_claim:
-                        self.reclaim(stop)
-                        next_claim = time.monotonic() + self._claim_interval
-                    self.read_new(stop)
-            except UNREACHABLE as error:
-                self.ready.clear()
-                log.warning("consumer lost redis source=stream error=%r", error)
-                if not await_redis(self._client, stop, "consumer-stream"):
-                    break
+        """Read, reclaim, trim and acknowledge until stopped."""
+        try:
+            while not stop.is_set():
+                try:
+                    self.ensure_group()
+                    self.ready.set()
+                    next_claim = 0.0
+                    while not stop.is_set():
+                        if time.monotonic() >= next_claim:
+                            self.reclaim(stop)
+                            self.trim()
+                            next_claim = time.monotonic() + self._claim_interval
+                        self.read_new(stop)
+                except UNREACHABLE as error:
+                    self.ready.clear()
+                    log.warning("consumer lost redis source=stream error=%r", error)
+                    if not await_redis(self._client, stop, "consumer-stream"):
+                        break
+        finally:
+            self.ready.clear()
         log.info("consumer stopped source=stream name=%s", self.name)
 
     def ensure_group(self) -> None:
@@ -157,16 +122,30 @@ class StreamListener:
         response: Any = self._client.xreadgroup(
             self.group, self.name, {self._stream: ">"}, count=self._batch, block=self._block_ms
         )
-        return self._handle_all(response[0][1] if response else [], stop)
+        entries = response[0][1] if response else []
+        handled = 0
+        for entry_id, fields in entries:
+            if stop.is_set():
+                break  # the rest stay pending and are reclaimed later
+            self.handle(_text(entry_id), fields, stop)
+            handled += 1
+        return handled
+
+    def trim(self) -> int:
+        """Drop acknowledged entries beyond ``keep`` (never one not acknowledged yet)."""
+        if self._keep is None:
+            return 0
+        return trim_acknowledged(self._client, self._stream, self._keep)
 
     def reclaim(self, stop: threading.Event) -> int:
         """Take over entries another consumer left pending too long, and handle them.
 
         Candidates come from XPENDING (idle at least ``claim_idle``, paged by id), which also
-        says how often each was delivered; entries this consumer still holds are left alone and
-        the rest are claimed (XCLAIM counts one more delivery). Entries still in hand are first
-        touched with XCLAIM JUSTID, which counts nothing, so entries queued in a live consumer's
-        lanes never look abandoned.
+        says how often each was delivered; entries this consumer still holds are left alone.
+        Those delivered once are claimed together (XCLAIM counts one more delivery); suspects,
+        delivered more often, one at a time, each handled before the next is claimed. Entries
+        still in hand are first touched with XCLAIM JUSTID, which counts nothing, so entries
+        queued in a live consumer's lanes never look abandoned.
         """
         self._refresh_in_hand()
         handled, start = 0, "-"
@@ -184,19 +163,44 @@ class StreamListener:
                     for row in pending
                     if _text(row["message_id"]) not in self._in_hand
                 }
-            entries: list[Any] = []
-            if delivered:
-                ids: list[Any] = list(delivered)
-                claimed: Any = self._client.xclaim(
-                    self._stream, self.group, self.name, self._claim_idle_ms, message_ids=ids
-                )
-                entries = [entry for entry in claimed if entry and entry[1] is not None]
-            if entries:
-                log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
-                entries = self._within_delivery_limit(entries, delivered)
-            handled += self._handle_all(entries, stop)
+            fresh = [entry_id for entry_id, times in delivered.items() if times < 2]
+            handled += self._take_over(fresh, delivered, stop)
+            for suspect in (entry_id for entry_id, times in delivered.items() if times >= 2):
+                if stop.is_set():
+                    break
+                handled += self._take_over([suspect], delivered, stop, settle=True)
             if len(pending) < self._batch:
                 break
+        return handled
+
+    def _take_over(
+        self,
+        ids: list[str],
+        delivered: dict[str, int],
+        stop: threading.Event,
+        *,
+        settle: bool = False,
+    ) -> int:
+        """Claim entries and handle them; ``settle``: wait until each was settled."""
+        if not ids:
+            return 0
+        claimed: Any = self._client.xclaim(
+            self._stream, self.group, self.name, self._claim_idle_ms, message_ids=list(ids)
+        )
+        entries = [entry for entry in claimed if entry and entry[1] is not None]
+        if not entries:
+            return 0
+        log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
+        handled = 0
+        for entry_id, fields in self._within_delivery_limit(entries, delivered):
+            if stop.is_set():
+                break
+            settled = self.handle(_text(entry_id), fields, stop)
+            handled += 1
+            deadline = time.monotonic() + self._suspect_wait
+            while settle and settled is not None and not stop.is_set():
+                if settled.wait(0.05) or time.monotonic() > deadline:
+                    break
         return handled
 
     def _refresh_in_hand(self) -> None:
@@ -230,7 +234,7 @@ class StreamListener:
             if times <= self._max_deliveries:
                 kept.append((entry_id, fields))
                 continue
-            raw = fields.get(b"message", fields.get("message"))
+            raw = _message(fields)
             error = (
                 f"DeliveryLimit: delivered {times} times and never acknowledged "
                 "(it may take the consumer down with it)"
@@ -239,39 +243,53 @@ class StreamListener:
             self._client.xack(self._stream, self.group, entry_id)
         return kept
 
-    def _handle_all(self, entries: list[Any], stop: threading.Event) -> int:
-        handled = 0
-        for entry_id, fields in entries:
-            if stop.is_set():
-                break  # the rest stay pending and are reclaimed later
-            self.handle(_text(entry_id), fields, stop)
-            handled += 1
-        return handled
+    def handle(
+        self, entry_id: str, fields: dict[Any, Any], stop: threading.Event
+    ) -> threading.Event | None:
+        """Hand one entry to the sink; it is acknowledged once it was applied or dead-lettered.
 
-    def handle(self, entry_id: str, fields: dict[Any, Any], stop: threading.Event) -> None:
-        """Hand one entry to the sink; it is acknowledged once it was applied or dead-lettered."""
-        raw = fields.get(b"message", fields.get("message"))
+        Returns an event set once the sink settled it (None: settled here, or left pending).
+        """
+        raw = _message(fields)
         if raw is None:
-            keys = ", ".join(sorted(_text(k) for k in fields))
-            error = f"MessageError: stream entry has no 'message' field (fields: {keys})"
+            names = ", ".join(sorted(_text(name) for name in fields))
+            error = f"MessageError: stream entry has no 'message' field (fields: {names})"
             self._consumer.reject(repr(fields), error, self._stream)
             self._client.xack(self._stream, self.group, entry_id)
-            return
+            return None
         with self._in_hand_lock:
             self._in_hand.add(entry_id)
+        settled = threading.Event()
 
-        def acknowledge(settled: bool) -> None:
+        def acknowledge(ok: bool) -> None:
             try:
-                if settled:
+                if ok:
                     self._client.xack(self._stream, self.group, entry_id)
             finally:
                 with self._in_hand_lock:
                     self._in_hand.discard(entry_id)
+                settled.set()
 
-        self._consumer.submit(raw, self._stream, stream_entry=entry_id, done=acknowledge, stop=stop)
+        try:
+            self._consumer.submit(
+                raw, self._stream, stream_entry=entry_id, done=acknowledge, stop=stop
+            )
+        except BaseException as error:
+            with self._in_hand_lock:
+                self._in_hand.discard(entry_id)
+            if isinstance(error, UNREACHABLE) or not isinstance(error, Exception):
+                raise
+            log.exception("consumer failed on an entry, left pending entry=%s", entry_id)
+            return None
+        return settled
 
     @property
     def in_hand(self) -> int:
         """Entries handed to the sink and not acknowledged yet."""
         with self._in_hand_lock:
             return len(self._in_hand)
+
+
+def _message(fields: dict[Any, Any]) -> Any:
+    """The entry's ``message`` field, or None."""
+    return fields.get(b"message", fields.get("message"))

@@ -89,14 +89,16 @@ class CommandConsumer:
         self._max_backoff = max_backoff
         self.stats = ConsumerStats()
 
-    def read(self, raw: str | bytes, channel: str, stream_entry: str | None = None) -> Envelope:
+    def read(
+        self, raw: str | bytes, channel: str | bytes, stream_entry: str | None = None
+    ) -> Envelope:
         """The command envelope of a message; ``MessageError`` when it has none."""
         return self._reader.read(raw, channel, stream_entry)
 
     def apply(
         self,
         raw: str | bytes,
-        channel: str,
+        channel: str | bytes,
         *,
         stream_entry: str | None = None,
         stop: threading.Event | None = None,
@@ -128,7 +130,7 @@ class CommandConsumer:
     def consume(
         self,
         raw: str | bytes,
-        channel: str,
+        channel: str | bytes,
         *,
         stream_entry: str | None = None,
         stop: threading.Event | None = None,
@@ -137,7 +139,7 @@ class CommandConsumer:
         outcome = self.apply(raw, channel, stream_entry=stream_entry, stop=stop)
         return self.settle(outcome, raw, channel)
 
-    def settle(self, outcome: Outcome, raw: str | bytes, channel: str) -> Outcome:
+    def settle(self, outcome: Outcome, raw: str | bytes, channel: str | bytes) -> Outcome:
         """Count an outcome; a failed one goes to the dead-letter stream."""
         if outcome.ok:
             self.stats.count(outcome)
@@ -148,7 +150,7 @@ class CommandConsumer:
     def submit(
         self,
         raw: str | bytes,
-        channel: str,
+        channel: str | bytes,
         *,
         stream_entry: str | None = None,
         done: Callable[[bool], None] | None = None,
@@ -164,7 +166,7 @@ class CommandConsumer:
         if done is not None:
             done(True)
 
-    def reject(self, raw: str | bytes, error: str, channel: str) -> None:
+    def reject(self, raw: str | bytes, error: str, channel: str | bytes) -> None:
         """Dead-letter a message with the reason, count it and log it."""
         entry = self.dead_letters.add(raw, error, channel)
         total = self.stats.count(Outcome(ok=False, error=error))

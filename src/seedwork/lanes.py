@@ -49,7 +49,7 @@ def key_fields(*names: str) -> KeyOf:
 class _Job:
     envelope: Envelope
     raw: str | bytes
-    channel: str
+    channel: str | bytes
     done: Callable[[bool], None] | None
     redelivered_if_left: bool
 
@@ -91,7 +91,7 @@ class Lanes:
     def submit(
         self,
         raw: str | bytes,
-        channel: str,
+        channel: str | bytes,
         *,
         stream_entry: str | None = None,
         done: Callable[[bool], None] | None = None,
@@ -100,6 +100,7 @@ class Lanes:
         """Queue a message on the lane of its key (waits while that lane is full)."""
         try:
             envelope = self.consumer.read(raw, channel, stream_entry)
+            lane = self.lane_of(envelope)
         except Exception as error:  # noqa: BLE001 - whatever a message does, the listener lives
             reason = describe(error) if isinstance(error, MessageError) else repr(error)
             self.consumer.reject(raw, reason, channel)
@@ -107,9 +108,9 @@ class Lanes:
                 done(True)
             return
         job = _Job(envelope, raw, channel, done, redelivered_if_left=stream_entry is not None)
-        self._queues[self.lane_of(envelope)].put(job)
+        self._queues[lane].put(job)
 
-    def reject(self, raw: str | bytes, error: str, channel: str) -> None:
+    def reject(self, raw: str | bytes, error: str, channel: str | bytes) -> None:
         """Dead-letter a message with the reason (the consumer's dead-letter stream)."""
         self.consumer.reject(raw, error, channel)
 
@@ -118,7 +119,7 @@ class Lanes:
         key = self._key(envelope)
         if key is None or self.workers == 1:
             return 0
-        return zlib.crc32(str(key).encode()) % self.workers
+        return zlib.crc32(str(key).encode("utf-8", "surrogatepass")) % self.workers
 
     def close(self, timeout: float | None = None) -> None:
         """Let every lane finish (see the module's note on stopping) and end its thread."""
@@ -137,7 +138,7 @@ class Lanes:
             try:
                 outcome = self.consumer.run(job.envelope, self._stop)
                 self.consumer.settle(outcome, job.raw, job.channel)
-            except Exception:  # a lane never dies; an unacknowledged entry comes back
+            except BaseException:  # a lane never dies; an unacknowledged entry comes back
                 log.exception(
                     "consumer could not settle a message channel=%s message=%.200r",
                     job.channel,

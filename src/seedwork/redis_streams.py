@@ -26,7 +26,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from seedwork.errors import MessageError
 from seedwork.messages import utcnow
+from seedwork.wire import as_bytes
 
 log = logging.getLogger("seedwork.redis")
 
@@ -34,6 +36,7 @@ log = logging.getLogger("seedwork.redis")
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
 
 def snake_case(name: str) -> str:
@@ -81,11 +84,18 @@ class Channels:
         return f"{self.prefix}.dead_letters"
 
     def command_name(self, channel: str) -> str | None:
-        """The command type a command channel names, or None for any other channel."""
+        """The command type a command channel names, or None for a channel outside
+        ``<prefix>.commands.``; ``MessageError`` for any other name inside it."""
         head = f"{self.prefix}.commands."
-        if not channel.startswith(head) or len(channel) == len(head):
+        if not channel.startswith(head):
             return None
-        return camel_case(channel[len(head) :])
+        suffix = channel[len(head) :]
+        name = camel_case(suffix)
+        if not _SNAKE.fullmatch(suffix) or snake_case(name) != suffix:
+            raise MessageError(
+                f"the channel {channel!r} is not a command channel ({head}<snake_case_name>)"
+            )
+        return name
 
 
 class RedisPublisher:
@@ -107,35 +117,55 @@ class RedisPublisher:
 
 @attrs.frozen
 class DeadLetter:
-    """One message that could not be processed, as kept in the dead-letter stream."""
+    """One message that could not be processed, as kept in the dead-letter stream.
+
+    ``message`` and ``channel`` are for reading (bytes that are not UTF-8 shown as ``\\xff``);
+    ``raw`` and ``raw_channel`` are the bytes as they came, for a replay.
+    """
 
     id: str
     message: str
     error: str
     channel: str
     failed_at: str
+    raw: bytes = b""
+    raw_channel: bytes = b""
 
 
 class DeadLetterStream:
-    """The dead-letter stream: add, list, fetch and remove entries."""
+    """The dead-letter stream: add, list, fetch and remove entries.
+
+    ``maxlen``: the stream is kept at about that many entries (the oldest go first).
+    """
 
     def __init__(
-        self, client: Redis, stream: str, *, redact: Callable[[str], str] | None = None
+        self,
+        client: Redis,
+        stream: str,
+        maxlen: int | None = None,
+        *,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self._client = client
         self.stream = stream
+        self._maxlen = maxlen
         # Masks secrets in the error text before it is kept (the message is kept as it came).
         self._redact = redact or (lambda text: text)
 
-    def add(self, message: str | bytes, error: str, channel: str) -> str:
-        """Keep a message with why it failed; returns the entry id."""
+    def add(self, message: str | bytes, error: str, channel: str | bytes) -> str:
+        """Keep a message, byte for byte, with why it failed; returns the entry id."""
         fields = {
-            "message": message,
-            "error": self._redact(error),
-            "channel": channel,
-            "failed_at": utcnow().isoformat(),
+            b"message": as_bytes(message),
+            b"error": as_bytes(self._redact(error)),
+            b"channel": as_bytes(channel),
+            b"failed_at": utcnow().isoformat().encode(),
         }
-        entry_id = self._client.xadd(self.stream, fields)  # type: ignore[arg-type]
+        entry_id = self._client.xadd(
+            self.stream,
+            fields,  # type: ignore[arg-type]
+            maxlen=self._maxlen,
+            approximate=True,
+        )
         return _text(entry_id)
 
     def list(self, limit: int = 50) -> list[DeadLetter]:
@@ -160,17 +190,19 @@ class DeadLetterStream:
 
 
 def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return value.decode(errors="backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 def _dead_letter(entry_id: Any, fields: Any) -> DeadLetter:
-    data = {_text(k): _text(v) for k, v in fields.items()}
+    data = {as_bytes(k): as_bytes(v) for k, v in fields.items()}
     return DeadLetter(
         id=_text(entry_id),
-        message=data.get("message", ""),
-        error=data.get("error", ""),
-        channel=data.get("channel", ""),
-        failed_at=data.get("failed_at", ""),
+        message=_text(data.get(b"message", b"")),
+        error=_text(data.get(b"error", b"")),
+        channel=_text(data.get(b"channel", b"")),
+        failed_at=_text(data.get(b"failed_at", b"")),
+        raw=data.get(b"message", b""),
+        raw_channel=data.get(b"channel", b""),
     )
 
 

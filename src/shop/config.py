@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/shop.db"
 DEFAULT_PREFIX = "shop"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_FORMATS = ("text", "json")
+DEFAULT_STREAM_MAXLEN = 1_000_000
 
 
 def _check_database_url(url: str) -> None:
@@ -86,6 +87,17 @@ def _redacted(url: str | None) -> str:
     return repr(url if url is None else redact_url(url))
 
 
+def _stream_maxlen(value: str | None) -> int:
+    """``SHOP_STREAM_MAXLEN``: a whole number of entries, at least 1."""
+    if not value:
+        return DEFAULT_STREAM_MAXLEN
+    if not re.fullmatch(r"[0-9]{1,12}", value.strip()) or int(value) < 1:
+        raise ConfigurationInvalid(
+            f"SHOP_STREAM_MAXLEN must be a whole number of entries, at least 1, got {value!r}"
+        )
+    return int(value)
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything configurable about a running shop."""
@@ -96,6 +108,7 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     #: ``text`` or ``json``; None: text on a terminal, json otherwise.
     log_format: str | None = None
+    stream_maxlen: int = DEFAULT_STREAM_MAXLEN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +140,7 @@ class Settings:
             channel_prefix=prefix,
             log_level=level,
             log_format=log_format,
+            stream_maxlen=_stream_maxlen(env.get("SHOP_STREAM_MAXLEN")),
         )
 
     def redactor(self) -> Redactor:

@@ -40,13 +40,17 @@ GRACE = 5.0
 
 def run_all(args: argparse.Namespace, settings: Settings, stop: threading.Event) -> int:
     """Serve until ``stop`` is set; exit status 1 with one line when it cannot start."""
+    failed = threading.Event()
     try:
         with contextlib.ExitStack() as started:
             try:
-                _start(args, settings, stop, started)
+                _start(args, settings, stop, started, failed)
                 stop.wait()
             finally:
                 stop.set()  # what started stops too, also when starting failed half-way
+        if failed.is_set():
+            log.critical("shop stopped: a command listener kept dying (see above)")
+            return 1
         return 0
     except StartupFailed as error:
         print(f"shop: {error}", file=sys.stderr)
@@ -70,6 +74,7 @@ def _start(
     settings: Settings,
     stop: threading.Event,
     started: contextlib.ExitStack,
+    failed: threading.Event,
 ) -> None:
     from shop.entrypoints.app import create_app
     from shop.entrypoints.dev_server import http_server
@@ -89,7 +94,7 @@ def _start(
     upgrade(shop.engine)
     server = http_server(args.host, args.port, create_app(shop=shop), fd=listening.fileno())
     started.callback(server.server_close)
-    threads = start_workers(shop, stop)
+    threads = start_workers(shop, stop, failed=failed)
     http = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
     )

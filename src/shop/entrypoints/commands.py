@@ -97,6 +97,7 @@ def _require_redis(settings: Settings) -> bool:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     """Consume commands from Redis until stopped."""
+    from seedwork.supervision import WorkerGaveUp
     from shop.entrypoints.workers import run_consumer_loop
 
     if not _require_redis(settings):
@@ -106,6 +107,9 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     heartbeat = start_heartbeat("consumer", stop)
     try:
         run_consumer_loop(shop, stop, workers=args.workers)
+    except WorkerGaveUp as error:
+        log.critical("shop consumer stopped: %s", error)
+        return 1
     finally:
         stop.set()
         heartbeat.join()

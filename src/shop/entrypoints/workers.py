@@ -13,6 +13,7 @@ its poll).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from collections.abc import Callable
@@ -26,8 +27,11 @@ from seedwork.outbox_status import outbox_status
 from seedwork.recovery import RecoverySweep
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
 from seedwork.relay import OutboxRelay
+from seedwork.supervision import Supervisor
 from shop.adapters import orm
 from shop.bootstrap import Shop
+
+log = logging.getLogger("shop")
 
 #: Commands other systems may send over Redis (CONTRACT §3); anything else is dead-lettered.
 ACCEPTED_COMMANDS = ("AddBatch", "ChangeBatchQuantity", "ShipOrder", "CancelOrder")
@@ -65,17 +69,25 @@ def _redis(shop: Shop) -> Redis:
 def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
     """The outbox relay of a wired shop; ``listen``: woken by other processes' commits."""
     channels = Channels(shop.settings.channel_prefix)
-    publisher = RedisPublisher(_redis(shop), channels.events_stream)
+    publisher = RedisPublisher(_redis(shop), channels.events_stream, shop.settings.stream_maxlen)
     outbox = orm.seedwork_tables.outbox
     return OutboxRelay(shop.engine, outbox, publisher, channels, INTEGRATION_EVENTS, listen=listen)
 
 
 def build_consumer(shop: Shop) -> CommandConsumer:
-    """The command consumer of a wired shop (without its listeners)."""
+    """The command consumer of a wired shop (without its listeners).
+
+    Commands from Redis are structured exactly as HTTP bodies are (the shop's one message
+    converter: the same text, integer and field rules), so neither door lets through what the
+    other refuses.
+    """
     channels = Channels(shop.settings.channel_prefix)
     reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
     dead_letters = DeadLetterStream(
-        _redis(shop), channels.dead_letters_stream, redact=shop.settings.redactor()
+        _redis(shop),
+        channels.dead_letters_stream,
+        shop.settings.stream_maxlen,
+        redact=shop.settings.redactor(),
     )
     return CommandConsumer(shop.bus, reader, dead_letters)
 
@@ -86,7 +98,8 @@ def build_listeners(
     """The pub/sub and stream listeners feeding a consumer (or its lanes)."""
     channels = Channels(shop.settings.channel_prefix)
     client = _redis(shop)
-    return ChannelListener(client, channels, consumer), StreamListener(client, channels, consumer)
+    stream = StreamListener(client, channels, consumer, keep=shop.settings.stream_maxlen)
+    return ChannelListener(client, channels, consumer), stream
 
 
 def build_recovery(shop: Shop) -> RecoverySweep:
@@ -114,11 +127,16 @@ def _thread(
 
 
 def start_workers(
-    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+    shop: Shop,
+    stop: threading.Event,
+    *,
+    workers: int = DEFAULT_CONSUMER_WORKERS,
+    failed: threading.Event | None = None,
 ) -> list[threading.Thread]:
     """Start the consumer, relay and recovery threads of ``shop run``.
 
-    The relay stops after the consumer, so the events of its last commands still go out.
+    The relay stops after the consumer, so the events of its last commands still go out. A
+    listener that keeps dying sets ``failed`` and ``stop``: the process should exit non-zero.
     """
     relay = build_relay(shop)
     publish_on_commit(shop, relay, wake=True)
@@ -127,6 +145,11 @@ def start_workers(
     def consume(stop: threading.Event) -> None:
         try:
             consume_commands(shop, stop, workers=workers)
+        except BaseException:  # the consumer is never silently gone: the process winds down
+            log.exception("the consumer stopped for good")
+            if failed is not None:
+                failed.set()
+            stop.set()
         finally:
             relay_stop.set()
             relay.notify()  # now, not at its next poll
@@ -139,17 +162,28 @@ def start_workers(
 
 
 def consume_commands(
-    shop: Shop, stop: threading.Event, *, workers: int = DEFAULT_CONSUMER_WORKERS
+    shop: Shop,
+    stop: threading.Event,
+    *,
+    workers: int = DEFAULT_CONSUMER_WORKERS,
+    supervisor: Supervisor | None = None,
 ) -> None:
-    """Consume (channels and stream, on ``workers`` lanes) until ``stop``; then finish them."""
+    """Consume (channels and stream, on ``workers`` lanes) until ``stop``; then finish them.
+
+    Each listener is restarted when it dies; ``WorkerGaveUp`` when one kept dying.
+    """
+    supervisor = supervisor or Supervisor(stop)
+    if supervisor.stop is not stop:
+        raise ValueError("the supervisor must watch the same stop event")
     lanes = Lanes(build_consumer(shop), workers=workers, key=COMMAND_KEYS).start(stop)
     channel_listener, stream_listener = build_listeners(shop, lanes)
-    channel_thread = _thread("consumer-channels", channel_listener.run, stop)
+    channel_thread = supervisor.start("consumer-channels", channel_listener.run)
     try:
-        stream_listener.run(stop)
+        supervisor.run("consumer-stream", stream_listener.run)
     finally:
         channel_thread.join(timeout=10)
         lanes.close(timeout=30)
+    supervisor.check()
 
 
 def run_consumer_loop(
@@ -160,6 +194,7 @@ def run_consumer_loop(
     try:
         consume_commands(shop, stop, workers=workers)
     finally:
+        stop.set()
         recovery.join(timeout=10)
 
 
@@ -205,7 +240,7 @@ def _replay(consumer: CommandConsumer, entry_id: str) -> int:
     if letter is None:
         print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
         return 1
-    outcome = consumer.apply(letter.message, letter.channel)
+    outcome = consumer.apply(letter.raw, letter.raw_channel)
     if not outcome.ok:
         print(f"shop: replay of {entry_id} failed: {outcome.error}", file=sys.stderr)
         return 1

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seedwork.consumer import CommandReader, NotAccepted
 from seedwork.errors import InvalidPayload, MessageError
-from seedwork.messages import Command, MessageRegistry
+from seedwork.messages import Command, Envelope, MessageRegistry
 from seedwork.redis_streams import Channels, camel_case, snake_case
 from seedwork.serialization import Serializer
 
@@ -112,3 +117,37 @@ def test_a_duplicated_key_makes_a_message_unreadable(raw: str):
 def test_envelope_keys_are_the_envelopes_business():
     raw = '{"type": "ChangeLevel", "actor": null, "payload": {"level_id": "l", "level": 1}}'
     assert READER.read(raw, CHANNEL).message == ChangeLevel(level_id="l", level=1)
+
+
+def _json_texts() -> st.SearchStrategy[bytes]:
+    """JSON documents (any text, lone surrogates included as escapes) as bytes."""
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    documents = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=8,
+    )
+    envelopes = st.fixed_dictionaries(
+        {"payload": documents},
+        optional={"type": st.sampled_from(["ChangeLevel", "ResetLevel"]) | st.text(max_size=5),
+                  "message_id": st.text(max_size=40), "correlation_id": documents},
+    )  # fmt: skip
+    return (documents | envelopes).map(lambda doc: json.dumps(doc).encode())
+
+
+@given(
+    raw=st.binary(max_size=200) | _json_texts(),
+    channel=st.binary(max_size=30).map(lambda suffix: b"app.commands." + suffix)
+    | st.sampled_from([CHANNEL, "app.commands", b"app.commands.change_level"]),
+)
+def test_any_bytes_on_any_channel_are_read_or_refused_and_never_raise(raw: Any, channel: Any):
+    decoded = READER.decode(raw, channel, stream_entry="1-0")
+    assert isinstance(decoded, Envelope | MessageError)
+    if isinstance(decoded, Envelope):  # what is read can be written anywhere
+        texts = [decoded.message_id, decoded.correlation_id, *attrs.astuple(decoded.message)]
+        for text in texts:
+            if isinstance(text, str):
+                assert "\x00" not in text
+                text.encode("utf-8")
+    else:
+        str(decoded).encode("utf-8")  # and the reason too
