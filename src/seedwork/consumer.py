@@ -1,10 +1,16 @@
 """The command consumer: Redis messages become commands on the bus, once per message id.
 
 ``CommandReader`` (see ``seedwork.command_reader``) turns the text into an envelope; the
-bus de-duplicates by ``message_id`` in the command's own transaction. A message that cannot
-be processed is kept in the dead-letter stream with the reason, and the consumer carries on.
-Errors listed as transient (database unreachable, conflicts that outlasted the bus's
-retries) are retried with backoff first.
+bus de-duplicates by ``message_id`` in the command's own transaction. A message that fails
+by its own fault (``seedwork.failures``) is kept in the dead-letter stream with the reason,
+and the consumer carries on. A transient failure (the database or Redis unreachable, a
+timeout, a serialization failure) is no dead letter: the message is applied again with
+backoff until it succeeds, for as long as the outage lasts. If the consumer is stopped
+first, the outcome is ``pending``: a stream entry stays unacknowledged (re-delivered later);
+a pub/sub message, which cannot be had again, is kept as an ``Unavailable`` dead letter to
+replay. Whether a message that failed was applied after all (a commit whose answer was lost)
+is decided by the inbox, never by the exception: a message is never both applied and
+dead-lettered.
 """
 
 from __future__ import annotations
@@ -12,80 +18,58 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
-from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
+    retry_if_exception,
     stop_when_event_set,
     wait_random_exponential,
 )
 
 from seedwork.bus import MessageBus
 from seedwork.command_reader import CommandReader, NotAccepted
-from seedwork.errors import ConcurrencyConflict, InvalidPayload, MessageError
+from seedwork.errors import MessageError
+from seedwork.failures import describe, is_transient
+from seedwork.inbox import Inbox
 from seedwork.messages import Envelope
-from seedwork.redis_streams import DeadLetterStream, sleeper
+from seedwork.outcomes import ConsumerStats, DeadLetterStore, Outcome
+from seedwork.redis_streams import sleeper
 
-__all__ = ["CommandConsumer", "CommandReader", "ConsumerStats", "NotAccepted", "Outcome"]
+__all__ = [
+    "CommandConsumer",
+    "CommandReader",
+    "ConsumerStats",
+    "NotAccepted",
+    "Outcome",
+    "describe",
+]
 
 log = logging.getLogger("seedwork.consumer")
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    ConcurrencyConflict,
-)
-
-
-@attrs.frozen
-class Outcome:
-    """What became of one message: applied (or a duplicate), or the reason it failed."""
-
-    ok: bool
-    error: str = ""
-
-
-@attrs.define
-class ConsumerStats:
-    """Counters of one consumer, safe to bump from its threads."""
-
-    processed: int = 0
-    dead_lettered: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
-
-    def count(self, outcome: Outcome) -> int:
-        """Count an outcome; returns the new total of its kind."""
-        with self._lock:
-            if outcome.ok:
-                self.processed += 1
-                return self.processed
-            self.dead_lettered += 1
-            return self.dead_lettered
+T = TypeVar("T")
 
 
 class CommandConsumer:
-    """Applies raw Redis messages to the bus and dead-letters those that fail."""
+    """Applies raw Redis messages to the bus and dead-letters those that fail by their fault."""
 
     def __init__(
         self,
         bus: MessageBus,
         reader: CommandReader,
-        dead_letters: DeadLetterStream,
+        dead_letters: DeadLetterStore,
         *,
-        transient: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
-        transient_attempts: int = 5,
+        inbox: Inbox | None = None,
+        transient: Callable[[BaseException], bool] = is_transient,
         max_backoff: float = 2.0,
     ) -> None:
         self._bus = bus
         self._reader = reader
         self.dead_letters = dead_letters
+        self._inbox = inbox
         self._transient = transient
-        self._attempts = transient_attempts
         self._max_backoff = max_backoff
         self.stats = ConsumerStats()
 
@@ -109,21 +93,62 @@ class CommandConsumer:
         return self.run(envelope, stop)
 
     def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
-        """Handle a command envelope, retrying transient errors; never raises for it."""
+        """Handle a command envelope, retrying transient failures until it succeeds or
+        ``stop`` is set; never raises for the message."""
+        try:
+            self._patiently(self._bus.handle, envelope, stop=stop, what=envelope)
+        except Exception as error:  # noqa: BLE001 - any failure is this message's, not ours
+            if self._transient(error):
+                return _pending(error)
+            return self._failed(envelope, error, stop)
+        return Outcome(ok=True)
+
+    def _failed(
+        self, envelope: Envelope, error: Exception, stop: threading.Event | None
+    ) -> Outcome:
+        """The outcome of a message whose handling raised: the inbox says if it was applied."""
+        log.debug(
+            "command failed type=%s message_id=%s",
+            envelope.name,
+            envelope.message_id,
+            exc_info=error,
+        )
+        handler = self._bus.command_handler_name(type(envelope.message))
+        if self._inbox is None or not envelope.dedupe or handler is None:
+            return Outcome(ok=False, error=describe(error))
+        inbox = self._inbox
+        try:
+            applied = self._patiently(
+                inbox.applied, envelope.message_id, handler, stop=stop, what=envelope
+            )
+        except Exception as check_error:
+            if self._transient(check_error):
+                return _pending(check_error)
+            raise
+        if applied:
+            log.info(
+                "command committed although its handling failed type=%s message_id=%s error=%s",
+                envelope.name,
+                envelope.message_id,
+                describe(error),
+            )
+            return Outcome(ok=True)
+        return Outcome(ok=False, error=describe(error))
+
+    def _patiently(
+        self, call: Callable[..., T], *args: Any, stop: threading.Event | None, what: Envelope
+    ) -> T:
+        """``call(*args)``, again and again with backoff while it fails transiently."""
+        stop = stop or threading.Event()
         retrying = Retrying(
-            retry=retry_if_exception_type(self._transient),
-            stop=stop_after_attempt(self._attempts)
-            | stop_when_event_set(stop or threading.Event()),
+            retry=retry_if_exception(self._transient),
+            stop=stop_when_event_set(stop),
             wait=wait_random_exponential(multiplier=0.02, max=self._max_backoff),
-            sleep=sleeper(stop or threading.Event()),
-            before_sleep=_log_retry(envelope),
+            sleep=sleeper(stop),
+            before_sleep=self._note_retry(what),
             reraise=True,
         )
-        try:
-            retrying(self._bus.handle, envelope)
-        except Exception as error:  # noqa: BLE001 - any failure is this message's, not ours
-            return Outcome(ok=False, error=describe(error))
-        return Outcome(ok=True)
+        return retrying(call, *args)
 
     def consume(
         self,
@@ -133,17 +158,27 @@ class CommandConsumer:
         stream_entry: str | None = None,
         stop: threading.Event | None = None,
     ) -> Outcome:
-        """Apply one message; one that fails goes to the dead-letter stream."""
+        """Apply one message; one that fails by its own fault goes to the dead-letter stream."""
         outcome = self.apply(raw, channel, stream_entry=stream_entry, stop=stop)
-        return self.settle(outcome, raw, channel)
+        return self.settle(outcome, raw, channel, redelivered=stream_entry is not None)
 
-    def settle(self, outcome: Outcome, raw: str | bytes, channel: str) -> Outcome:
-        """Count an outcome; a failed one goes to the dead-letter stream."""
+    def settle(
+        self, outcome: Outcome, raw: str | bytes, channel: str, *, redelivered: bool = False
+    ) -> Outcome:
+        """Count an outcome; a failed one goes to the dead-letter stream.
+
+        A pending one stays pending when the message will be delivered again
+        (``redelivered``: an unacknowledged stream entry); otherwise it cannot be had again
+        and is kept as an ``Unavailable`` dead letter, to be replayed.
+        """
         if outcome.ok:
             self.stats.count(outcome)
-        else:
-            self.reject(raw, outcome.error, channel)
-        return outcome
+            return outcome
+        if outcome.pending and redelivered:
+            log.info("command left pending channel=%s error=%s", channel, outcome.error)
+            return outcome
+        self.reject(raw, outcome.error, channel)
+        return attrs.evolve(outcome, pending=False)
 
     def submit(
         self,
@@ -156,13 +191,13 @@ class CommandConsumer:
     ) -> None:
         """Consume one message here and now, then call ``done`` (a listener's sink)."""
         try:
-            self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
+            outcome = self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
         except BaseException:
             if done is not None:
                 done(False)
             raise
         if done is not None:
-            done(True)
+            done(not outcome.pending)
 
     def reject(self, raw: str | bytes, error: str, channel: str) -> None:
         """Dead-letter a message with the reason, count it and log it."""
@@ -177,26 +212,25 @@ class CommandConsumer:
             raw,
         )
 
+    def _note_retry(self, envelope: Envelope) -> Callable[[RetryCallState], None]:
+        def note(state: RetryCallState) -> None:
+            self.stats.count_retry()
+            error = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning(
+                "command failed for a transient reason, retrying type=%s message_id=%s"
+                " attempt=%d wait=%.2fs error=%s",
+                envelope.name,
+                envelope.message_id,
+                state.attempt_number,
+                wait,
+                describe(error) if error is not None else "",
+            )
+            log.debug("transient failure", exc_info=error)
 
-def describe(error: BaseException) -> str:
-    """An error as ``Type: message`` for a dead letter, invalid fields named one by one."""
-    if isinstance(error, InvalidPayload):
-        fields = "; ".join(
-            f"{e.field}: {e.message}" if e.field else e.message for e in error.errors
-        )
-        return f"{type(error).__name__}: {fields}"
-    return f"{type(error).__name__}: {error}"
+        return note
 
 
-def _log_retry(envelope: Envelope) -> Any:
-    def note(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "command failed, retrying type=%s message_id=%s attempt=%d error=%r",
-            envelope.name,
-            envelope.message_id,
-            state.attempt_number,
-            error,
-        )
-
-    return note
+def _pending(error: BaseException) -> Outcome:
+    """Stopped while a transient failure lasted: neither applied nor the message's fault."""
+    return Outcome(ok=False, pending=True, error=f"Unavailable: {describe(error)}")

@@ -136,7 +136,9 @@ class Lanes:
                 continue
             try:
                 outcome = self.consumer.run(job.envelope, self._stop)
-                self.consumer.settle(outcome, job.raw, job.channel)
+                outcome = self.consumer.settle(
+                    outcome, job.raw, job.channel, redelivered=job.redelivered_if_left
+                )
             except Exception:  # a lane never dies; an unacknowledged entry comes back
                 log.exception(
                     "consumer could not settle a message channel=%s message=%.200r",
@@ -145,7 +147,8 @@ class Lanes:
                 )
                 self._finish(job, settled=False)
                 continue
-            self._finish(job, settled=True)
+            # Pending (stopped during an outage): a stream entry stays unacknowledged.
+            self._finish(job, settled=not outcome.pending)
 
     @staticmethod
     def _finish(job: _Job, *, settled: bool) -> None:

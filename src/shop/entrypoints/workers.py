@@ -21,6 +21,7 @@ from redis import Redis
 
 from seedwork.command_listeners import ChannelListener, StreamListener
 from seedwork.consumer import CommandConsumer, CommandReader
+from seedwork.inbox import SqlInbox
 from seedwork.lanes import Lanes, key_fields
 from seedwork.outbox_status import outbox_status
 from seedwork.recovery import RecoverySweep
@@ -75,7 +76,8 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     channels = Channels(shop.settings.channel_prefix)
     reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
     dead_letters = DeadLetterStream(_redis(shop), channels.dead_letters_stream)
-    return CommandConsumer(shop.bus, reader, dead_letters)
+    inbox = SqlInbox(shop.engine, orm.seedwork_tables.inbox)
+    return CommandConsumer(shop.bus, reader, dead_letters, inbox=inbox)
 
 
 def build_listeners(
