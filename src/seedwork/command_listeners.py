@@ -7,7 +7,9 @@ what is published while the listener is disconnected is not seen (the stream is 
 way in). Stream entries are read with a consumer group and acknowledged (``done``) only after
 the command committed or was dead-lettered; entries left pending by a consumer that died are
 reclaimed (XPENDING then XCLAIM) once idle for ``claim_idle`` seconds, except those still in
-this listener's own hands; one delivered more than ``max_deliveries`` times is dead-lettered.
+this listener's own hands; one delivered more than ``max_deliveries`` times is dead-lettered,
+unless the sink finds the database unreachable (an outage is no fault of the entry) or the
+entry applied. An entry left pending when the listener stops counts as delivered once.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class Sink(Protocol):
 
     def reject(self, raw: str | bytes, error: str, channel: str) -> None:
         """Dead-letter a message with the reason."""
+
+    def suspect(self, raw: str | bytes, channel: str, stream_entry: str) -> bool:
+        """Whether an entry delivered too often may be to blame (not while the database is
+        unreachable, not once it was applied)."""
 
 
 def _text(value: Any) -> str:
@@ -227,10 +233,14 @@ class StreamListener:
         kept = []
         for entry_id, fields in entries:
             times = delivered.get(_text(entry_id), 0) + 1  # this claim was one more delivery
-            if times <= self._max_deliveries:
+            raw = fields.get(b"message", fields.get("message"))
+            if times <= self._max_deliveries or (
+                # An outage, not the entry, kept it pending; or it was applied: handled again,
+                # it waits for the database or is found in the inbox and acknowledged.
+                raw is not None and not self._consumer.suspect(raw, self._stream, _text(entry_id))
+            ):
                 kept.append((entry_id, fields))
                 continue
-            raw = fields.get(b"message", fields.get("message"))
             error = (
                 f"DeliveryLimit: delivered {times} times and never acknowledged "
                 "(it may take the consumer down with it)"
@@ -264,11 +274,28 @@ class StreamListener:
             try:
                 if settled:
                     self._client.xack(self._stream, self.group, entry_id)
+                elif stop.is_set():
+                    self._forgive(entry_id)
             finally:
                 with self._in_hand_lock:
                     self._in_hand.discard(entry_id)
 
         self._consumer.submit(raw, self._stream, stream_entry=entry_id, done=acknowledge, stop=stop)
+
+    def _forgive(self, entry_id: str) -> None:
+        """Count an entry left pending at a stop (an outage, a shutdown) as delivered once.
+
+        Those deliveries were not the entry's fault: however often the consumer is stopped
+        during an outage, the entry never reaches the delivery limit for it.
+        """
+        owned = self._client.xpending_range(
+            self._stream, self.group, min=entry_id, max=entry_id, count=1, consumername=self.name
+        )
+        if owned:
+            self._client.xclaim(
+                self._stream, self.group, self.name, 0, message_ids=[entry_id],
+                justid=True, retrycount=1,
+            )  # fmt: skip
 
     @property
     def in_hand(self) -> int:

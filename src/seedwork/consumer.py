@@ -135,6 +135,24 @@ class CommandConsumer:
             return Outcome(ok=True)
         return Outcome(ok=False, error=describe(error))
 
+    def suspect(self, raw: str | bytes, channel: str, stream_entry: str) -> bool:
+        """Whether a stream entry delivered too often may be what takes the consumer down.
+
+        Not while the database is unreachable (the outage kept it pending, not the entry) and
+        not once the inbox says it was applied (handled again, it is only acknowledged).
+        """
+        try:
+            envelope = self._reader.read(raw, channel, stream_entry)
+        except Exception:  # noqa: BLE001 - unreadable: handled again it is a dead letter anyway
+            return True
+        handler = self._bus.command_handler_name(type(envelope.message))
+        if self._inbox is None or handler is None:
+            return True
+        try:
+            return not self._inbox.applied(envelope.message_id, handler)
+        except Exception as error:  # noqa: BLE001 - whatever the check does, the listener lives
+            return not self._transient(error)
+
     def _patiently(
         self, call: Callable[..., T], *args: Any, stop: threading.Event | None, what: Envelope
     ) -> T:

@@ -113,6 +113,10 @@ class Lanes:
         """Dead-letter a message with the reason (the consumer's dead-letter stream)."""
         self.consumer.reject(raw, error, channel)
 
+    def suspect(self, raw: str | bytes, channel: str, stream_entry: str) -> bool:
+        """Whether an entry delivered too often may be to blame (see the consumer)."""
+        return self.consumer.suspect(raw, channel, stream_entry)
+
     def lane_of(self, envelope: Envelope) -> int:
         """The lane a command goes to."""
         key = self._key(envelope)
