@@ -12,8 +12,6 @@ its poll).
 
 from __future__ import annotations
 
-import argparse
-import sys
 import threading
 from collections.abc import Callable
 
@@ -165,48 +163,6 @@ def run_consumer_loop(
 def run_relay_loop(shop: Shop, stop: threading.Event) -> None:
     """Relay until ``stop`` is set, woken by the commits of ``shop api`` and ``shop consumer``."""
     build_relay(shop, listen=True).run(stop)
-
-
-def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
-    """``shop dead-letters list`` and ``shop dead-letters replay ID``."""
-    try:
-        if shop.redis is None:
-            print("shop: REDIS_URL must be set for this command", file=sys.stderr)
-            return 2
-        consumer = build_consumer(shop)
-        if args.dead_command == "list":
-            return _list_dead_letters(consumer.dead_letters, args.limit)
-        return _replay(consumer, args.id)
-    finally:
-        shop.close()
-
-
-def _list_dead_letters(stream: DeadLetterStream, limit: int) -> int:
-    letters = stream.list(limit)
-    if not letters:
-        print("no dead letters")
-        return 0
-    print(f"{'ID':<18} {'FAILED AT':<32} {'CHANNEL':<36} ERROR / MESSAGE")
-    for letter in letters:
-        excerpt = letter.message if len(letter.message) <= 80 else letter.message[:77] + "..."
-        print(f"{letter.id:<18} {letter.failed_at:<32} {letter.channel:<36} {letter.error}")
-        print(f"{'':<18} {excerpt}")
-    print(f"{len(letters)} of {stream.count()} dead letters")
-    return 0
-
-
-def _replay(consumer: CommandConsumer, entry_id: str) -> int:
-    letter = consumer.dead_letters.get(entry_id)
-    if letter is None:
-        print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
-        return 1
-    outcome = consumer.apply(letter.message, letter.channel)
-    if not outcome.ok:
-        print(f"shop: replay of {entry_id} failed: {outcome.error}", file=sys.stderr)
-        return 1
-    consumer.dead_letters.remove(entry_id)
-    print(f"replayed {entry_id}: applied, and removed from the dead letters")
-    return 0
 
 
 def outbox_status_command(shop: Shop) -> int:
