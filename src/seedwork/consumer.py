@@ -21,22 +21,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_when_event_set,
-    wait_random_exponential,
-)
 
 from seedwork.bus import MessageBus
 from seedwork.command_reader import CommandReader, NotAccepted
 from seedwork.errors import MessageError
-from seedwork.failures import describe, is_transient
+from seedwork.failures import describe, is_transient, retry_transient
 from seedwork.inbox import Inbox
 from seedwork.messages import Envelope
 from seedwork.outcomes import ConsumerStats, DeadLetterStore, Outcome
-from seedwork.redis_streams import sleeper
 
 __all__ = [
     "CommandConsumer",
@@ -96,7 +88,7 @@ class CommandConsumer:
         """Handle a command envelope, retrying transient failures until it succeeds or
         ``stop`` is set; never raises for the message."""
         try:
-            self._patiently(self._bus.handle, envelope, stop=stop, what=envelope)
+            self._patiently(envelope, self._bus.handle, envelope, stop=stop)
         except Exception as error:  # noqa: BLE001 - any failure is this message's, not ours
             if self._transient(error):
                 return _pending(error)
@@ -119,7 +111,7 @@ class CommandConsumer:
         inbox = self._inbox
         try:
             applied = self._patiently(
-                inbox.applied, envelope.message_id, handler, stop=stop, what=envelope
+                envelope, inbox.applied, envelope.message_id, handler, stop=stop
             )
         except Exception as check_error:
             if self._transient(check_error):
@@ -154,19 +146,23 @@ class CommandConsumer:
             return not self._transient(error)
 
     def _patiently(
-        self, call: Callable[..., T], *args: Any, stop: threading.Event | None, what: Envelope
+        self, envelope: Envelope, call: Callable[..., T], *args: Any, stop: threading.Event | None
     ) -> T:
-        """``call(*args)``, again and again with backoff while it fails transiently."""
-        stop = stop or threading.Event()
-        retrying = Retrying(
-            retry=retry_if_exception(self._transient),
-            stop=stop_when_event_set(stop),
-            wait=wait_random_exponential(multiplier=0.02, max=self._max_backoff),
-            sleep=sleeper(stop),
-            before_sleep=self._note_retry(what),
-            reraise=True,
-        )
-        return retrying(call, *args)
+        """``call(*args)`` for ``envelope``, retried while it fails transiently (until ``stop``)."""
+
+        def note(attempt: int, wait: float, error: BaseException) -> None:
+            self.stats.count_retry()
+            log.warning(
+                "command failed for a transient reason, retrying type=%s message_id=%s"
+                " attempt=%d wait=%.2fs error=%s",
+                envelope.name, envelope.message_id, attempt, wait, describe(error),
+            )  # fmt: skip
+            log.debug("transient failure", exc_info=error)
+
+        return retry_transient(
+            call, *args, stop=stop, transient=self._transient, max_backoff=self._max_backoff,
+            on_retry=note,
+        )  # fmt: skip
 
     def consume(
         self,
@@ -229,24 +225,6 @@ class CommandConsumer:
             total,
             raw,
         )
-
-    def _note_retry(self, envelope: Envelope) -> Callable[[RetryCallState], None]:
-        def note(state: RetryCallState) -> None:
-            self.stats.count_retry()
-            error = state.outcome.exception() if state.outcome else None
-            wait = state.next_action.sleep if state.next_action else 0.0
-            log.warning(
-                "command failed for a transient reason, retrying type=%s message_id=%s"
-                " attempt=%d wait=%.2fs error=%s",
-                envelope.name,
-                envelope.message_id,
-                state.attempt_number,
-                wait,
-                describe(error) if error is not None else "",
-            )
-            log.debug("transient failure", exc_info=error)
-
-        return note
 
 
 def _pending(error: BaseException) -> Outcome:

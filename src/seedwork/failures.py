@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,8 +31,21 @@ from sqlalchemy.exc import (
     StatementError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_when_event_set,
+    wait_random_exponential,
+)
 
 from seedwork.errors import ConcurrencyConflict, InvalidPayload
+from seedwork.redis_streams import sleeper
+
+T = TypeVar("T")
+
+#: Told of each retry: (attempt number, seconds to wait, the transient error).
+OnRetry = Callable[[int, float, BaseException], None]
 
 #: Failures that are no fault of the message: wait, then apply it again.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -62,6 +78,35 @@ def is_transient(error: BaseException) -> bool:
             return True
         current = current.__cause__
     return False
+
+
+def retry_transient(
+    call: Callable[..., T],
+    *args: Any,
+    stop: threading.Event | None = None,
+    transient: Callable[[BaseException], bool] = is_transient,
+    max_backoff: float = 2.0,
+    on_retry: OnRetry | None = None,
+) -> T:
+    """``call(*args)``, again with jittered exponential backoff for as long as it fails
+    transiently; the last error is raised once ``stop`` is set, any other error at once."""
+    stop = stop or threading.Event()
+
+    def note(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        if on_retry is not None and error is not None:
+            on_retry(state.attempt_number, wait, error)
+
+    retrying = Retrying(
+        retry=retry_if_exception(transient),
+        stop=stop_when_event_set(stop),
+        wait=wait_random_exponential(multiplier=0.02, max=max_backoff),
+        sleep=sleeper(stop),
+        before_sleep=note,
+        reraise=True,
+    )
+    return retrying(call, *args)
 
 
 def describe(error: BaseException) -> str:
