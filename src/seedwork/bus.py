@@ -92,6 +92,11 @@ class MessageBus:
         """The names of the handlers an event type goes to (their inbox keys)."""
         return tuple(bound.name for bound in self._events.get(event_type, ()))
 
+    def command_handler_name(self, command_type: type[Message]) -> str | None:
+        """The name of a command type's handler (its inbox key), or None without one."""
+        bound = self._commands.get(command_type)
+        return bound.name if bound is not None else None
+
     def handles(self, message_type: type[Message]) -> bool:
         """Whether a command type has a handler here."""
         return message_type in self._commands

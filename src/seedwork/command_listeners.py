@@ -14,7 +14,9 @@ committed or was dead-lettered. Entries left pending by a consumer that died are
 listener's own hands.
 An entry that was already taken over once without being acknowledged is a suspect (it may take
 its consumer down with it): suspects are claimed and settled one at a time, so a crashing entry
-costs only itself, and one delivered more than ``max_deliveries`` times is dead-lettered.
+costs only itself, and one delivered more than ``max_deliveries`` times is dead-lettered,
+unless the sink finds the database unreachable (an outage is no fault of the entry) or the
+entry applied. An entry left pending when the listener stops counts as delivered once.
 With ``keep`` set, the stream is trimmed to about that many entries, of acknowledged ones only.
 """
 
@@ -231,10 +233,14 @@ class StreamListener:
         kept = []
         for entry_id, fields in entries:
             times = delivered.get(_text(entry_id), 0) + 1  # this claim was one more delivery
-            if times <= self._max_deliveries:
+            raw = _message(fields)
+            if times <= self._max_deliveries or (
+                # An outage, not the entry, kept it pending; or it was applied: handled again,
+                # it waits for the database or is found in the inbox and acknowledged.
+                raw is not None and not self._consumer.suspect(raw, self._stream, _text(entry_id))
+            ):
                 kept.append((entry_id, fields))
                 continue
-            raw = _message(fields)
             error = (
                 f"DeliveryLimit: delivered {times} times and never acknowledged "
                 "(it may take the consumer down with it)"
@@ -265,6 +271,8 @@ class StreamListener:
             try:
                 if ok:
                     self._client.xack(self._stream, self.group, entry_id)
+                elif stop.is_set():
+                    self._forgive(entry_id)
             finally:
                 with self._in_hand_lock:
                     self._in_hand.discard(entry_id)
@@ -282,6 +290,21 @@ class StreamListener:
             log.exception("consumer failed on an entry, left pending entry=%s", entry_id)
             return None
         return settled
+
+    def _forgive(self, entry_id: str) -> None:
+        """Count an entry left pending at a stop (an outage, a shutdown) as delivered once.
+
+        Those deliveries were not the entry's fault: however often the consumer is stopped
+        during an outage, the entry never reaches the delivery limit for it.
+        """
+        owned = self._client.xpending_range(
+            self._stream, self.group, min=entry_id, max=entry_id, count=1, consumername=self.name
+        )
+        if owned:
+            self._client.xclaim(
+                self._stream, self.group, self.name, 0, message_ids=[entry_id],
+                justid=True, retrycount=1,
+            )  # fmt: skip
 
     @property
     def in_hand(self) -> int:

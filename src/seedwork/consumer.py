@@ -1,10 +1,16 @@
 """The command consumer: Redis messages become commands on the bus, once per message id.
 
 ``CommandReader`` (see ``seedwork.command_reader``) turns the text into an envelope; the
-bus de-duplicates by ``message_id`` in the command's own transaction. A message that cannot
-be processed is kept in the dead-letter stream with the reason, and the consumer carries on.
-Errors listed as transient (database unreachable, conflicts that outlasted the bus's
-retries) are retried with backoff first.
+bus de-duplicates by ``message_id`` in the command's own transaction. A message that fails
+by its own fault (``seedwork.failures``) is kept in the dead-letter stream with the reason,
+and the consumer carries on. A transient failure (the database or Redis unreachable, a
+timeout, a serialization failure) is no dead letter: the message is applied again with
+backoff until it succeeds, for as long as the outage lasts. If the consumer is stopped
+first, the outcome is ``pending``: a stream entry stays unacknowledged (re-delivered later);
+a pub/sub message, which cannot be had again, is kept as an ``Unavailable`` dead letter to
+replay. Whether a message that failed was applied after all (a commit whose answer was lost)
+is decided by the inbox, never by the exception: a message is never both applied and
+dead-lettered.
 """
 
 from __future__ import annotations
@@ -12,80 +18,50 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
-from sqlalchemy.exc import InterfaceError, OperationalError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_when_event_set,
-    wait_random_exponential,
-)
 
 from seedwork.bus import MessageBus
 from seedwork.command_reader import CommandReader, NotAccepted
-from seedwork.errors import ConcurrencyConflict, InvalidPayload, MessageError
+from seedwork.errors import MessageError
+from seedwork.failures import describe, is_transient, retry_transient
+from seedwork.inbox import Inbox
 from seedwork.messages import Envelope
-from seedwork.redis_streams import DeadLetterStream, sleeper
+from seedwork.outcomes import ConsumerStats, DeadLetterStore, Outcome
 
-__all__ = ["CommandConsumer", "CommandReader", "ConsumerStats", "NotAccepted", "Outcome"]
+__all__ = [
+    "CommandConsumer",
+    "CommandReader",
+    "ConsumerStats",
+    "NotAccepted",
+    "Outcome",
+    "describe",
+]
 
 log = logging.getLogger("seedwork.consumer")
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    ConcurrencyConflict,
-)
-
-
-@attrs.frozen
-class Outcome:
-    """What became of one message: applied (or a duplicate), or the reason it failed."""
-
-    ok: bool
-    error: str = ""
-
-
-@attrs.define
-class ConsumerStats:
-    """Counters of one consumer, safe to bump from its threads."""
-
-    processed: int = 0
-    dead_lettered: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
-
-    def count(self, outcome: Outcome) -> int:
-        """Count an outcome; returns the new total of its kind."""
-        with self._lock:
-            if outcome.ok:
-                self.processed += 1
-                return self.processed
-            self.dead_lettered += 1
-            return self.dead_lettered
+T = TypeVar("T")
 
 
 class CommandConsumer:
-    """Applies raw Redis messages to the bus and dead-letters those that fail."""
+    """Applies raw Redis messages to the bus and dead-letters those that fail by their fault."""
 
     def __init__(
         self,
         bus: MessageBus,
         reader: CommandReader,
-        dead_letters: DeadLetterStream,
+        dead_letters: DeadLetterStore,
         *,
-        transient: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
-        transient_attempts: int = 5,
+        inbox: Inbox | None = None,
+        transient: Callable[[BaseException], bool] = is_transient,
         max_backoff: float = 2.0,
     ) -> None:
         self._bus = bus
         self._reader = reader
         self.dead_letters = dead_letters
+        self._inbox = inbox
         self._transient = transient
-        self._attempts = transient_attempts
         self._max_backoff = max_backoff
         self.stats = ConsumerStats()
 
@@ -111,21 +87,84 @@ class CommandConsumer:
         return self.run(envelope, stop)
 
     def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
-        """Handle a command envelope, retrying transient errors; never raises for it."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(self._transient),
-            stop=stop_after_attempt(self._attempts)
-            | stop_when_event_set(stop or threading.Event()),
-            wait=wait_random_exponential(multiplier=0.02, max=self._max_backoff),
-            sleep=sleeper(stop or threading.Event()),
-            before_sleep=_log_retry(envelope),
-            reraise=True,
-        )
+        """Handle a command envelope, retrying transient failures until it succeeds or
+        ``stop`` is set; never raises for the message."""
         try:
-            retrying(self._bus.handle, envelope)
+            self._patiently(envelope, self._bus.handle, envelope, stop=stop)
         except Exception as error:  # noqa: BLE001 - any failure is this message's, not ours
-            return Outcome(ok=False, error=describe(error))
+            if self._transient(error):
+                return _pending(error)
+            return self._failed(envelope, error, stop)
         return Outcome(ok=True)
+
+    def _failed(
+        self, envelope: Envelope, error: Exception, stop: threading.Event | None
+    ) -> Outcome:
+        """The outcome of a message whose handling raised: the inbox says if it was applied."""
+        log.debug(
+            "command failed type=%s message_id=%s",
+            envelope.name,
+            envelope.message_id,
+            exc_info=error,
+        )
+        handler = self._bus.command_handler_name(type(envelope.message))
+        if self._inbox is None or not envelope.dedupe or handler is None:
+            return Outcome(ok=False, error=describe(error))
+        inbox = self._inbox
+        try:
+            applied = self._patiently(
+                envelope, inbox.applied, envelope.message_id, handler, stop=stop
+            )
+        except Exception as check_error:
+            if self._transient(check_error):
+                return _pending(check_error)
+            raise
+        if applied:
+            log.info(
+                "command committed although its handling failed type=%s message_id=%s error=%s",
+                envelope.name,
+                envelope.message_id,
+                describe(error),
+            )
+            return Outcome(ok=True)
+        return Outcome(ok=False, error=describe(error))
+
+    def suspect(self, raw: str | bytes, channel: str | bytes, stream_entry: str) -> bool:
+        """Whether a stream entry delivered too often may be what takes the consumer down.
+
+        Not while the database is unreachable (the outage kept it pending, not the entry) and
+        not once the inbox says it was applied (handled again, it is only acknowledged).
+        """
+        try:
+            envelope = self._reader.read(raw, channel, stream_entry)
+        except Exception:  # noqa: BLE001 - unreadable: handled again it is a dead letter anyway
+            return True
+        handler = self._bus.command_handler_name(type(envelope.message))
+        if self._inbox is None or handler is None:
+            return True
+        try:
+            return not self._inbox.applied(envelope.message_id, handler)
+        except Exception as error:  # noqa: BLE001 - whatever the check does, the listener lives
+            return not self._transient(error)
+
+    def _patiently(
+        self, envelope: Envelope, call: Callable[..., T], *args: Any, stop: threading.Event | None
+    ) -> T:
+        """``call(*args)`` for ``envelope``, retried while it fails transiently (until ``stop``)."""
+
+        def note(attempt: int, wait: float, error: BaseException) -> None:
+            self.stats.count_retry()
+            log.warning(
+                "command failed for a transient reason, retrying type=%s message_id=%s"
+                " attempt=%d wait=%.2fs error=%s",
+                envelope.name, envelope.message_id, attempt, wait, describe(error),
+            )  # fmt: skip
+            log.debug("transient failure", exc_info=error)
+
+        return retry_transient(
+            call, *args, stop=stop, transient=self._transient, max_backoff=self._max_backoff,
+            on_retry=note,
+        )  # fmt: skip
 
     def consume(
         self,
@@ -135,17 +174,27 @@ class CommandConsumer:
         stream_entry: str | None = None,
         stop: threading.Event | None = None,
     ) -> Outcome:
-        """Apply one message; one that fails goes to the dead-letter stream."""
+        """Apply one message; one that fails by its own fault goes to the dead-letter stream."""
         outcome = self.apply(raw, channel, stream_entry=stream_entry, stop=stop)
-        return self.settle(outcome, raw, channel)
+        return self.settle(outcome, raw, channel, redelivered=stream_entry is not None)
 
-    def settle(self, outcome: Outcome, raw: str | bytes, channel: str | bytes) -> Outcome:
-        """Count an outcome; a failed one goes to the dead-letter stream."""
+    def settle(
+        self, outcome: Outcome, raw: str | bytes, channel: str | bytes, *, redelivered: bool = False
+    ) -> Outcome:
+        """Count an outcome; a failed one goes to the dead-letter stream.
+
+        A pending one stays pending when the message will be delivered again
+        (``redelivered``: an unacknowledged stream entry); otherwise it cannot be had again
+        and is kept as an ``Unavailable`` dead letter, to be replayed.
+        """
         if outcome.ok:
             self.stats.count(outcome)
-        else:
-            self.reject(raw, outcome.error, channel)
-        return outcome
+            return outcome
+        if outcome.pending and redelivered:
+            log.info("command left pending channel=%s error=%s", channel, outcome.error)
+            return outcome
+        self.reject(raw, outcome.error, channel)
+        return attrs.evolve(outcome, pending=False)
 
     def submit(
         self,
@@ -158,13 +207,13 @@ class CommandConsumer:
     ) -> None:
         """Consume one message here and now, then call ``done`` (a listener's sink)."""
         try:
-            self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
+            outcome = self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
         except BaseException:
             if done is not None:
                 done(False)
             raise
         if done is not None:
-            done(True)
+            done(not outcome.pending)
 
     def reject(self, raw: str | bytes, error: str, channel: str | bytes) -> None:
         """Dead-letter a message with the reason, count it and log it."""
@@ -180,25 +229,6 @@ class CommandConsumer:
         )
 
 
-def describe(error: BaseException) -> str:
-    """An error as ``Type: message`` for a dead letter, invalid fields named one by one."""
-    if isinstance(error, InvalidPayload):
-        fields = "; ".join(
-            f"{e.field}: {e.message}" if e.field else e.message for e in error.errors
-        )
-        return f"{type(error).__name__}: {fields}"
-    return f"{type(error).__name__}: {error}"
-
-
-def _log_retry(envelope: Envelope) -> Any:
-    def note(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "command failed, retrying type=%s message_id=%s attempt=%d error=%r",
-            envelope.name,
-            envelope.message_id,
-            state.attempt_number,
-            error,
-        )
-
-    return note
+def _pending(error: BaseException) -> Outcome:
+    """Stopped while a transient failure lasted: neither applied nor the message's fault."""
+    return Outcome(ok=False, pending=True, error=f"Unavailable: {describe(error)}")

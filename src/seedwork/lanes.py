@@ -114,6 +114,10 @@ class Lanes:
         """Dead-letter a message with the reason (the consumer's dead-letter stream)."""
         self.consumer.reject(raw, error, channel)
 
+    def suspect(self, raw: str | bytes, channel: str | bytes, stream_entry: str) -> bool:
+        """Whether an entry delivered too often may be to blame (see the consumer)."""
+        return self.consumer.suspect(raw, channel, stream_entry)
+
     def lane_of(self, envelope: Envelope) -> int:
         """The lane a command goes to."""
         key = self._key(envelope)
@@ -137,7 +141,9 @@ class Lanes:
                 continue
             try:
                 outcome = self.consumer.run(job.envelope, self._stop)
-                self.consumer.settle(outcome, job.raw, job.channel)
+                outcome = self.consumer.settle(
+                    outcome, job.raw, job.channel, redelivered=job.redelivered_if_left
+                )
             except BaseException:  # a lane never dies; an unacknowledged entry comes back
                 log.exception(
                     "consumer could not settle a message channel=%s message=%.200r",
@@ -146,7 +152,8 @@ class Lanes:
                 )
                 self._finish(job, settled=False)
                 continue
-            self._finish(job, settled=True)
+            # Pending (stopped during an outage): a stream entry stays unacknowledged.
+            self._finish(job, settled=not outcome.pending)
 
     @staticmethod
     def _finish(job: _Job, *, settled: bool) -> None:

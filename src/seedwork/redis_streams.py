@@ -168,9 +168,10 @@ class DeadLetterStream:
         )
         return _text(entry_id)
 
-    def list(self, limit: int = 50) -> list[DeadLetter]:
-        """The oldest ``limit`` dead letters."""
-        entries = self._client.xrange(self.stream, count=limit)
+    def list(self, limit: int = 50, after: str | None = None) -> list[DeadLetter]:
+        """The oldest ``limit`` dead letters (after the id ``after``, when given)."""
+        start = "-" if after is None else f"({after}"
+        entries = self._client.xrange(self.stream, min=start, count=limit)
         return [_dead_letter(entry_id, fields) for entry_id, fields in entries]  # type: ignore[union-attr]
 
     def get(self, entry_id: str) -> DeadLetter | None:

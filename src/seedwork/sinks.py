@@ -26,3 +26,7 @@ class Sink(Protocol):
 
     def reject(self, raw: str | bytes, error: str, channel: str | bytes) -> None:
         """Dead-letter a message with the reason."""
+
+    def suspect(self, raw: str | bytes, channel: str | bytes, stream_entry: str) -> bool:
+        """Whether an entry delivered too often may be to blame (not while the database is
+        unreachable, not once it was applied)."""

@@ -1,4 +1,4 @@
-"""Fakes for unit tests: an in-memory unit of work, repository, publisher and dead-letter sink."""
+"""Fakes for unit tests: an in-memory unit of work, repository, publisher and dead letters."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 import attrs
 
 from seedwork.errors import AlreadyHandled
-from seedwork.messages import Envelope
+from seedwork.messages import Envelope, utcnow
 from seedwork.model import AggregateRoot
+from seedwork.redis_streams import DeadLetter as StreamDeadLetter
 
 
 class FakeRepository:
@@ -42,6 +43,10 @@ class FakeInbox:
 
     def __init__(self) -> None:
         self.processed: set[tuple[str, str]] = set()
+
+    def applied(self, message_id: str, handler: str) -> bool:
+        """Whether this handler applied this message."""
+        return (message_id, handler) in self.processed
 
 
 class FakeUnitOfWork:
@@ -153,3 +158,40 @@ class FakePublisher:
         if self.fail is not None:
             raise self.fail
         self.published.append((channel, message))
+
+
+class FakeDeadLetterStream:
+    """The dead-letter stream in memory, with ids in the stream's own form."""
+
+    stream = "fake.dead_letters"
+
+    def __init__(self) -> None:
+        self.letters: dict[str, StreamDeadLetter] = {}
+        self._next = 0
+
+    def add(self, message: str | bytes, error: str, channel: str) -> str:
+        """Keep a message with why it failed; returns the entry id."""
+        self._next += 1
+        entry_id = f"{self._next}-0"
+        text = message.decode(errors="replace") if isinstance(message, bytes) else message
+        failed_at = utcnow().isoformat()
+        self.letters[entry_id] = StreamDeadLetter(entry_id, text, error, channel, failed_at)
+        return entry_id
+
+    def list(self, limit: int = 50, after: str | None = None) -> list[StreamDeadLetter]:
+        """The oldest ``limit`` dead letters (after the id ``after``, when given)."""
+        floor = -1 if after is None else int(after.split("-")[0])
+        kept = [letter for letter in self.letters.values() if int(letter.id.split("-")[0]) > floor]
+        return kept[:limit]
+
+    def get(self, entry_id: str) -> StreamDeadLetter | None:
+        """One dead letter by id, or None."""
+        return self.letters.get(entry_id)
+
+    def remove(self, entry_id: str) -> None:
+        """Delete a dead letter."""
+        self.letters.pop(entry_id, None)
+
+    def count(self) -> int:
+        """How many dead letters are kept."""
+        return len(self.letters)

@@ -60,6 +60,15 @@ def _entry_id(value: str) -> str:
     return value
 
 
+def _error_kind(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", value):
+        raise argparse.ArgumentTypeError(
+            f"not an error kind: {value!r} (the word before the first colon of a dead letter's"
+            " error, e.g. InvalidField; see 'shop dead-letters list')"
+        )
+    return value
+
+
 def _failure_id(value: str) -> int:
     if not re.fullmatch(r"[1-9]\d{0,17}", value):
         raise argparse.ArgumentTypeError(
@@ -114,8 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
     dead_list = dead_commands.add_parser("list", help="list dead letters")
     dead_list.add_argument("--limit", type=_limit, default=50)
-    replay = dead_commands.add_parser("replay", help="re-drive one dead letter")
-    replay.add_argument("id", type=_entry_id, help="the dead letter's id, as listed")
+    replay = dead_commands.add_parser(
+        "replay", help="re-drive one dead letter, or every one (of a kind)"
+    )
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=_entry_id, help="the dead letter's id, as listed")
+    which.add_argument("--all", action="store_true", help="every dead letter, oldest first")
+    replay.add_argument(
+        "--error",
+        metavar="KIND",
+        type=_error_kind,
+        help="with --all: only those whose error is of this kind (e.g. InvalidField)",
+    )
     failed = commands.add_parser(
         "failed-events", help="events an in-process handler kept failing on"
     )

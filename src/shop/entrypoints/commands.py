@@ -137,7 +137,7 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
 
 def dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     """List or replay dead letters."""
-    from shop.entrypoints.workers import dead_letter_command
+    from shop.entrypoints.dead_letters_cli import dead_letter_command
 
     return dead_letter_command(args, _shop(settings))
 

@@ -1,7 +1,8 @@
 """``shop views rebuild``: the read models recreated from the event log, with a progress bar.
 
-The tables are dropped, recreated and refilled in one transaction, so readers see the old
-views or the new ones, never a half-built state; events committed meanwhile are replayed too.
+The new views are built beside the live ones and swapped in at the end (see
+``shop.views.rebuild``): readers are served by the old views meanwhile and wait at most for
+the swap, which the command reports.
 """
 
 from __future__ import annotations
@@ -9,16 +10,10 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from seedwork.messages import Event
 from shop.adapters.orm import seedwork_tables
 from shop.bootstrap import Shop
-from shop.views.projections import PROJECTIONS
-from shop.views.tables import metadata
+from shop.views.rebuild import rebuild_views as rebuild
 
-CHUNK = 500
 BAR_WIDTH = 30
 
 
@@ -51,48 +46,20 @@ class ProgressBar:
         self._stream.flush()
 
 
-def rebuild_views(shop: Shop, stream: TextIO = sys.stderr) -> int:
-    """Recreate every read model from the event log; returns the number of events applied."""
-    outbox = seedwork_tables.outbox
-    names = [kind.message_name() for kind in PROJECTIONS]
-    applied = 0
-    with Session(shop.engine) as session, session.begin():
-        connection = session.connection()
-        metadata.drop_all(connection)
-        metadata.create_all(connection)
-        total = session.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.type.in_(names))
-        ).scalar_one()
-        progress = ProgressBar(total, stream)
-        progress.draw()
-        last = 0
-        while True:
-            rows = session.execute(
-                select(outbox.c.id, outbox.c.envelope)
-                .where(outbox.c.id > last, outbox.c.type.in_(names))
-                .order_by(outbox.c.id)
-                .limit(CHUNK)
-            ).all()
-            if not rows:
-                break
-            for position, text in rows:
-                event = shop.serializer.loads(text).message
-                project = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
-                if project is not None:
-                    project(session, event, position)
-            last = rows[-1][0]
-            applied += len(rows)
-            progress.total = max(progress.total, applied)
-            progress.advance(len(rows))
-        progress.finish()
-    return applied
+def rebuild_views(shop: Shop, stream: TextIO = sys.stderr) -> tuple[int, float]:
+    """Rebuild every read model, drawing progress; returns (events, seconds of the swap)."""
+    progress = ProgressBar(0, stream)
+    progress.draw()
+    applied, swap = rebuild(shop.engine, seedwork_tables.outbox, shop.serializer, progress)
+    progress.finish()
+    return applied, swap
 
 
 def views_rebuild_command(shop: Shop) -> int:
     """Run the rebuild and report it; 0 on success."""
     try:
-        applied = rebuild_views(shop)
+        applied, swap = rebuild_views(shop)
     finally:
         shop.close()
-    print(f"read models rebuilt from {applied} events")
+    print(f"read models rebuilt from {applied} events (swapped in: {swap * 1000:.0f} ms)")
     return 0

@@ -12,9 +12,7 @@ its poll).
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import threading
 from collections.abc import Callable
 
@@ -22,6 +20,7 @@ from redis import Redis
 
 from seedwork.command_listeners import ChannelListener, StreamListener
 from seedwork.consumer import CommandConsumer, CommandReader
+from seedwork.inbox import SqlInbox
 from seedwork.lanes import Lanes, key_fields
 from seedwork.outbox_status import outbox_status
 from seedwork.recovery import RecoverySweep
@@ -89,7 +88,8 @@ def build_consumer(shop: Shop) -> CommandConsumer:
         shop.settings.stream_maxlen,
         redact=shop.settings.redactor(),
     )
-    return CommandConsumer(shop.bus, reader, dead_letters)
+    inbox = SqlInbox(shop.engine, orm.seedwork_tables.inbox)
+    return CommandConsumer(shop.bus, reader, dead_letters, inbox=inbox)
 
 
 def build_listeners(
@@ -201,52 +201,6 @@ def run_consumer_loop(
 def run_relay_loop(shop: Shop, stop: threading.Event) -> None:
     """Relay until ``stop`` is set, woken by the commits of ``shop api`` and ``shop consumer``."""
     build_relay(shop, listen=True).run(stop)
-
-
-def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
-    """``shop dead-letters list`` and ``shop dead-letters replay ID``."""
-    try:
-        if shop.redis is None:
-            print(
-                "shop: REDIS_URL must be set for this command (or run it in the directory of a"
-                " shop run with its embedded Redis)",
-                file=sys.stderr,
-            )
-            return 2
-        consumer = build_consumer(shop)
-        if args.dead_command == "list":
-            return _list_dead_letters(consumer.dead_letters, args.limit)
-        return _replay(consumer, args.id)
-    finally:
-        shop.close()
-
-
-def _list_dead_letters(stream: DeadLetterStream, limit: int) -> int:
-    letters = stream.list(limit)
-    if not letters:
-        print("no dead letters")
-        return 0
-    print(f"{'ID':<18} {'FAILED AT':<32} {'CHANNEL':<36} ERROR / MESSAGE")
-    for letter in letters:
-        excerpt = letter.message if len(letter.message) <= 80 else letter.message[:77] + "..."
-        print(f"{letter.id:<18} {letter.failed_at:<32} {letter.channel:<36} {letter.error}")
-        print(f"{'':<18} {excerpt}")
-    print(f"{len(letters)} of {stream.count()} dead letters")
-    return 0
-
-
-def _replay(consumer: CommandConsumer, entry_id: str) -> int:
-    letter = consumer.dead_letters.get(entry_id)
-    if letter is None:
-        print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
-        return 1
-    outcome = consumer.apply(letter.raw, letter.raw_channel)
-    if not outcome.ok:
-        print(f"shop: replay of {entry_id} failed: {outcome.error}", file=sys.stderr)
-        return 1
-    consumer.dead_letters.remove(entry_id)
-    print(f"replayed {entry_id}: applied, and removed from the dead letters")
-    return 0
 
 
 def outbox_status_command(shop: Shop) -> int:

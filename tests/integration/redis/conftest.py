@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from seedwork.command_listeners import ChannelListener, StreamListener
 from seedwork.consumer import CommandConsumer, CommandReader
+from seedwork.inbox import SqlInbox
 from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
 from seedwork.relay import OutboxRelay
 from tests.integration.redis.private_server import PrivateRedis
@@ -75,7 +76,8 @@ def make_consumer(world: World, redis: Redis, channels: Channels) -> Callable[..
     def make() -> CommandConsumer:
         reader = CommandReader(world.serializer, channels, ACCEPTED)
         dead_letters = DeadLetterStream(redis, channels.dead_letters_stream)
-        return CommandConsumer(world.bus, reader, dead_letters, max_backoff=0.05)
+        inbox = SqlInbox(world.engine, tables.inbox)
+        return CommandConsumer(world.bus, reader, dead_letters, inbox=inbox, max_backoff=0.05)
 
     return make
 

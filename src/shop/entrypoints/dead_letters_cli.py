@@ -1,0 +1,123 @@
+"""``shop dead-letters list``, ``replay ID`` and ``replay --all [--error KIND]``.
+
+A replay applies the kept message again through the consumer (same checks, same transient
+retries); one that is applied is removed, one that fails again stays with its entry. The
+``KIND`` of a dead letter is the word before the first colon of its error
+(``InvalidField``, ``Unavailable``, ``DeliveryLimit`` …). A replay waits for an unreachable
+database at most ``PATIENCE`` seconds in all, then keeps what is left for a later replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from seedwork.consumer import CommandConsumer
+from seedwork.outcomes import DeadLetterStore
+from seedwork.redis_streams import DeadLetter
+from shop.bootstrap import Shop
+
+PATIENCE = 30.0
+PAGE = 100
+
+
+def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
+    """``shop dead-letters list`` and ``shop dead-letters replay ID | --all [--error KIND]``."""
+    from shop.entrypoints.workers import build_consumer
+
+    try:
+        if args.dead_command == "replay" and args.error is not None and not args.all:
+            print("shop: --error KIND goes with --all", file=sys.stderr)
+            return 2
+        if shop.redis is None:
+            print(
+                "shop: REDIS_URL must be set for this command (or run it in the directory of a"
+                " shop run with its embedded Redis)",
+                file=sys.stderr,
+            )
+            return 2
+        consumer = build_consumer(shop)
+        if args.dead_command == "list":
+            return _list(consumer.dead_letters, args.limit)
+        stop = threading.Event()
+        timer = threading.Timer(PATIENCE, stop.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            if args.all:
+                return _replay_all(consumer, args.error, stop)
+            return _replay_one(consumer, args.id, stop)
+        finally:
+            timer.cancel()
+    finally:
+        shop.close()
+
+
+def kind_of(letter: DeadLetter) -> str:
+    """The kind of a dead letter's error: ``InvalidField`` in ``InvalidField: reference: …``."""
+    return letter.error.partition(":")[0].strip()
+
+
+def _list(store: DeadLetterStore, limit: int) -> int:
+    letters = store.list(limit)
+    if not letters:
+        print("no dead letters")
+        return 0
+    print(f"{'ID':<18} {'FAILED AT':<32} {'CHANNEL':<36} ERROR / MESSAGE")
+    for letter in letters:
+        excerpt = letter.message if len(letter.message) <= 80 else letter.message[:77] + "..."
+        print(f"{letter.id:<18} {letter.failed_at:<32} {letter.channel:<36} {letter.error}")
+        print(f"{'':<18} {excerpt}")
+    print(f"{len(letters)} of {store.count()} dead letters")
+    return 0
+
+
+def _replay(consumer: CommandConsumer, letter: DeadLetter, stop: threading.Event) -> str:
+    """Apply one dead letter again; returns the error it failed with, or "" once removed."""
+    # The bytes as they came (``message`` is only their display text).
+    outcome = consumer.apply(letter.raw, letter.raw_channel, stop=stop)
+    if not outcome.ok:
+        return outcome.error
+    consumer.dead_letters.remove(letter.id)
+    return ""
+
+
+def _replay_one(consumer: CommandConsumer, entry_id: str, stop: threading.Event) -> int:
+    letter = consumer.dead_letters.get(entry_id)
+    if letter is None:
+        print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
+        return 1
+    error = _replay(consumer, letter, stop)
+    if error:
+        print(f"shop: replay of {entry_id} failed: {error}", file=sys.stderr)
+        return 1
+    print(f"replayed {entry_id}: applied, and removed from the dead letters")
+    return 0
+
+
+def _replay_all(consumer: CommandConsumer, kind: str | None, stop: threading.Event) -> int:
+    store = consumer.dead_letters
+    budget = store.count()  # the letters there now; any added meanwhile wait for the next run
+    seen = matched = applied = 0
+    after: str | None = None
+    while seen < budget:
+        page = store.list(min(PAGE, budget - seen), after=after)
+        if not page:
+            break
+        for letter in page:
+            seen += 1
+            if kind is not None and kind_of(letter) != kind:
+                continue
+            matched += 1
+            error = _replay(consumer, letter, stop)
+            if error:
+                print(f"kept {letter.id}: failed again: {error}")
+            else:
+                applied += 1
+                print(f"replayed {letter.id}: applied, and removed")
+        after = page[-1].id
+    of_kind = "" if kind is None else f" of kind {kind}"
+    kept = matched - applied
+    print(f"{matched} dead letters{of_kind} replayed: {applied} applied and removed, {kept} kept")
+    return 1 if kept else 0
