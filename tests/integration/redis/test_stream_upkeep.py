@@ -35,6 +35,9 @@ class CrashingOn:
     def reject(self, raw: Any, error: str, channel: Any) -> None:
         self.consumer.reject(raw, error, channel)
 
+    def suspect(self, raw: Any, channel: Any, stream_entry: str) -> bool:
+        return self.consumer.suspect(raw, channel, stream_entry)
+
 
 def add(reference: str) -> str:
     return json.dumps({"type": "AddStock", "payload": {"reference": reference, "quantity": 1}})
