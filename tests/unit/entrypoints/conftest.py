@@ -15,7 +15,7 @@ from seedwork.testing import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
 from shop.entrypoints.app import create_app
-from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
 from shop.views.projections import money, order_document
 from shop.views.queries import View
 
@@ -123,7 +123,10 @@ def fake_bus(
     return MessageBus(
         command_handlers={**COMMAND_HANDLERS, **(command_handlers or {})},
         event_handlers=handlers,
-        dependencies=Dependencies(factories={"uow": FakeShopStorage().unit_of_work_factory()}),
+        dependencies=Dependencies(
+            factories={"uow": FakeShopStorage().unit_of_work_factory()},
+            from_envelope=FROM_ENVELOPE,
+        ),
         dead_letters=FakeDeadLetters(),
         retry=FAST,
     )
