@@ -7,7 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import services
+from shop.entrypoints.app import ShopFlask
+from tests import auth, services
+
+
+@pytest.fixture(autouse=True)
+def _staff_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs with the tests' auth secret, and Flask test clients authenticate as staff.
+
+    A test of another principal sends its own ``Authorization`` header or uses a client
+    without one (``tests.unit.entrypoints.conftest.client_as``); the processes the e2e tests
+    start inherit the secret.
+    """
+    monkeypatch.setenv("SHOP_AUTH_SECRET", auth.SECRET)
+    monkeypatch.setattr(ShopFlask, "test_client_class", auth.StaffClient)
 
 
 @pytest.fixture(scope="session")

@@ -84,6 +84,4 @@ def bind(handler: Handler, dependencies: Dependencies) -> BoundHandler:
                 f"handler {handler_name(handler)} asks for unknown dependency {name!r} "
                 f"(known: {known})"
             )
-    return BoundHandler(
-        handler_name(handler), handler, values, tuple(factories), tuple(derived)
-    )
+    return BoundHandler(handler_name(handler), handler, values, tuple(factories), tuple(derived))

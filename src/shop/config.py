@@ -11,6 +11,7 @@ import attrs
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from shop.auth_config import AuthSettings
 from shop.errors import ConfigurationInvalid
 
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-:]{0,63}$")
@@ -57,6 +58,7 @@ class Settings:
     redis_url: str | None = None
     channel_prefix: str = DEFAULT_PREFIX
     log_level: str = DEFAULT_LOG_LEVEL
+    auth: AuthSettings = attrs.field(factory=AuthSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +86,7 @@ class Settings:
             redis_url=redis_url,
             channel_prefix=prefix,
             log_level=level,
+            auth=AuthSettings.from_env(env),
         )
 
     @property

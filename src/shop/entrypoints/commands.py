@@ -31,6 +31,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "outbox": outbox_status,
         "views": views_rebuild,
         "health": health,
+        "tokens": tokens,
     }[args.command]
     try:
         return handler(args, settings)
@@ -161,6 +162,13 @@ def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 def health(args: argparse.Namespace, settings: Settings) -> int:
     """Whether a role runs in this directory: its heartbeat is fresh (exit 0) or not (1)."""
     return health_command(args.role)
+
+
+def tokens(args: argparse.Namespace, settings: Settings) -> int:
+    """Issue an access token."""
+    from shop.entrypoints.tokens_cli import tokens_command
+
+    return tokens_command(args, settings)
 
 
 def _shop(settings: Settings) -> Shop:

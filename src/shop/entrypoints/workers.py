@@ -75,7 +75,8 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     channels = Channels(shop.settings.channel_prefix)
     reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
     dead_letters = DeadLetterStream(_redis(shop), channels.dead_letters_stream)
-    return CommandConsumer(shop.bus, reader, dead_letters)
+    # Commands from Redis cannot say who sent them: they act as SHOP_REDIS_ROLE (CONTRACT §3).
+    return CommandConsumer(shop.bus.acting_as(shop.settings.auth.redis_visa), reader, dead_letters)
 
 
 def build_listeners(

@@ -33,6 +33,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     commands.Allocate: inventory.allocate,
 }
 
+
 def visa_of(envelope: Envelope) -> Visa:
     """The visa a handler acts under: a command's sender's, the system's for reactions.
 
