@@ -17,10 +17,13 @@ from shop.domain.visa import Visa
 from shop.entrypoints.api.http import bus
 from shop.entrypoints.problems import problem
 
-#: Endpoints anyone may call (CONTRACT §4, the first row); every other one needs a token.
-PUBLIC_ENDPOINTS = frozenset(
-    {"health", "health_live", "health_ready", "catalog.get_product", "openapi", "asyncapi", "docs"}
-)
+#: The routes anyone may read (CONTRACT §4, the first row): every other one needs a token.
+PUBLIC_ROUTES = frozenset(
+    {"/health", "/health/live", "/health/ready", "/products/<sku>", "/openapi.json",
+     "/asyncapi.json", "/docs"}
+)  # fmt: skip
+PUBLIC_PREFIXES = ("/docs/",)  # the API page's own files
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
 REALM = 'Bearer realm="shop"'
 
 
@@ -32,9 +35,11 @@ def unauthorized(detail: str, *, token_sent: bool) -> Response:
 
 def _authenticate() -> Response | None:
     """Before each request: the visa of a valid bearer token, or the 401 answer."""
-    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
-        return None  # no such route (its 404/405 follows), or a public one
-    if request.method == "OPTIONS":
+    rule = request.url_rule
+    if rule is None or request.method == "OPTIONS":
+        return None  # no such route (its 404/405 follows), or which methods it allows
+    public = rule.rule in PUBLIC_ROUTES or rule.rule.startswith(PUBLIC_PREFIXES)
+    if public and request.method in READING:
         return None
     header = request.headers.get("Authorization")
     if header is None:
