@@ -145,7 +145,7 @@ def _visa(claims: dict[str, Any]) -> Visa:
     if not subject.isprintable():
         raise InvalidToken("the access token's subject is not a name")
     role = claims.get("role")
-    if role not in {r.value for r in TOKEN_ROLES}:
+    if not isinstance(role, str) or role not in {r.value for r in TOKEN_ROLES}:
         raise InvalidToken("the access token has no known role")
     customer_id = None
     if role == Role.CUSTOMER:
