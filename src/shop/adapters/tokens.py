@@ -19,7 +19,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from shop.auth_config import SECRET_FILE, AuthSettings, check_secret
+from shop import auth_config
+from shop.auth_config import AuthSettings, check_secret
 from shop.domain.visa import TOKEN_ROLES, Role, Visa
 from shop.errors import ConfigurationInvalid
 
@@ -70,13 +71,14 @@ def _create_secret(path: Path) -> str:
 
 
 def token_keys(
-    auth: AuthSettings, *, create: bool = False, secret_file: Path = SECRET_FILE
+    auth: AuthSettings, *, create: bool = False, secret_file: Path | None = None
 ) -> TokenKeys:
     """The keys of the configuration: the public key file, else the secret, else the secret file.
 
     ``create``: make the secret file when there is none (``shop run``); otherwise its absence is
-    a ``ConfigurationInvalid`` saying what to set.
+    a ``ConfigurationInvalid`` saying what to set. ``secret_file``: ``var/auth-secret`` by default.
     """
+    secret_file = auth_config.SECRET_FILE if secret_file is None else secret_file
     if auth.public_key_file is not None:
         return _public_key(auth.public_key_file)
     secret = auth.secret

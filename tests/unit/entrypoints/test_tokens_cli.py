@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shop import auth_config
 from shop.adapters.tokens import TokenVerifier, token_keys
 from shop.auth_config import AuthSettings
 from shop.domain.visa import Role, Visa
@@ -18,9 +19,10 @@ from tests import auth
 
 @pytest.fixture
 def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty working directory, without SHOP_AUTH_SECRET."""
+    """An empty working directory, without SHOP_AUTH_SECRET or a secret file."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SHOP_AUTH_SECRET", raising=False)
+    monkeypatch.setattr(auth_config, "SECRET_FILE", Path("var/auth-secret"))
     return tmp_path
 
 
