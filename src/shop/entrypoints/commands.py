@@ -83,7 +83,10 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     """The API under gunicorn."""
+    from shop.adapters.tokens import token_keys
     from shop.entrypoints.gunicorn_app import serve
+
+    token_keys(settings.auth)  # no key to check tokens with: exit 2 now, not in every worker
 
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 

@@ -118,3 +118,10 @@ def test_bad_auth_settings_are_exit_2_naming_the_variable_not_the_secret(
     assert main(["tokens", "issue", "--role", "staff", "--subject", "me"]) == 2
     err = capsys.readouterr().err
     assert said in err and (variable != "SHOP_AUTH_SECRET" or value not in err)
+
+
+def test_shop_api_without_a_key_to_check_tokens_is_exit_2(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["api", "--port", "0"]) == 2
+    assert "SHOP_AUTH_SECRET is not set" in capsys.readouterr().err
