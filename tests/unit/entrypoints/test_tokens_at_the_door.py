@@ -78,6 +78,8 @@ def assert_refused(app: Flask, header: str | None, *, token_sent: bool = True) -
     answer = client_as(app, header).get(PROBE)
     assert answer.status_code == 401, answer.get_data(as_text=True)
     assert answer.mimetype == "application/problem+json"
+    assert answer.json is not None
+    assert (answer.json["title"], answer.json["status"]) == ("Unauthorized", 401)
     challenge = answer.headers["WWW-Authenticate"]
     if token_sent:
         assert challenge == 'Bearer realm="shop", error="invalid_token"'
