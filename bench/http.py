@@ -35,6 +35,8 @@ CLIENTS = (1, 8)
 SKUS_PER_CLIENT = 8
 ROOT = Path(__file__).resolve().parent.parent
 ADDRESS = {"street": "1 Main St", "city": "Lyon", "postcode": "69001", "country": "FR"}
+# The shop checks bearer tokens (CONTRACT §4): the bench configures this secret and acts as staff.
+SECRET = "bench-only-secret-0123456789abcdefghijklmnopqrstuv"
 Step = Callable[[requests.Session, str, int], list[float]]
 HEADER = (
     f"   {'scenario':<14}{'clients':>7}  {'shop req/s':>10} {'p50 ms':>7} {'p99 ms':>7}"
@@ -66,10 +68,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def session() -> requests.Session:
+    """An HTTP session sending a staff token of the bench's secret (the floor ignores it)."""
+    from shop.adapters.tokens import issue_token, token_keys
+    from shop.auth_config import AuthSettings
+    from shop.domain.visa import Role
+
+    auth = AuthSettings(secret=SECRET)
+    token = issue_token(token_keys(auth), auth, role=Role.STAFF, subject="bench", ttl=3600)
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+    return http
+
+
 @contextmanager
 def server(args: list[str], url: str, port: int) -> Iterator[str]:
     """A server process, ready to answer, stopped afterwards."""
-    env = {**os.environ, "DATABASE_URL": url, "SHOP_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SHOP_LOG_LEVEL": "WARNING",
+        "SHOP_AUTH_SECRET": SECRET,
+    }
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     process = subprocess.Popen(
         [sys.executable, *args], env=env, cwd=ROOT,
@@ -129,7 +149,7 @@ def drive(base: str, step: Step, clients: int) -> tuple[list[float], float]:
     stop = time.perf_counter() + SECONDS
 
     def work(index: int) -> None:
-        http = requests.Session()
+        http = session()
         while time.perf_counter() < stop:
             latencies[index].extend(step(http, base, index))
 
@@ -161,7 +181,7 @@ def compare(shop: str, floor: str, step: Step, clients: int) -> list[tuple[float
 
 def set_up_shop(base: str) -> None:
     """Products, batches and customers the scenarios use."""
-    http = requests.Session()
+    http = session()
     price = {"amount": 1999, "currency": "EUR"}
     for client in range(max(CLIENTS)):
         for n in range(SKUS_PER_CLIENT):
@@ -175,7 +195,7 @@ def set_up_shop(base: str) -> None:
 
 def set_up_floor(base: str) -> None:
     """The floor's batches for the order story."""
-    http = requests.Session()
+    http = session()
     for client in range(max(CLIENTS)):
         batch = {"reference": f"story-{client}", "sku": f"STORY-{client}", "quantity": 10**8}
         _post(http, f"{base}/batches", 201, json=batch)
@@ -199,7 +219,7 @@ def main() -> None:
             server(["-m", "bench.http_floor", url, str(floor_port)], url, floor_port) as floor,
         ):
             set_up_shop(shop)
-            http = requests.Session()
+            http = session()
             for client in range(max(CLIENTS)):
                 body = {"name": "bench", "email": "bench@example.com"}
                 customer = _post(http, f"{shop}/customers", 201, json=body)[1].json()

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests import services
+from shop import auth_config
+from shop.entrypoints.app import ShopFlask
+from tests import auth, services
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _staff_by_default() -> Iterator[None]:
+    """Every test runs with the tests' auth secret, and Flask test clients authenticate as staff.
+
+    Session-wide, so module fixtures see it too. A test of another principal sends its own
+    ``Authorization`` header or uses a client without one
+    (``tests.unit.entrypoints.conftest.client_as``); the processes the e2e tests start inherit the
+    secret.
+    """
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as directory:
+        patch.setenv("SHOP_AUTH_SECRET", auth.SECRET)
+        # Settings built in code (not from the environment) find the secret where `shop run`
+        # would have left it.
+        secret_file = Path(directory) / "auth-secret"
+        secret_file.write_text(auth.SECRET)
+        patch.setattr(auth_config, "SECRET_FILE", secret_file)
+        patch.setattr(ShopFlask, "test_client_class", auth.StaffClient)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ conflicts retry the whole handler with jittered backoff.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +20,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from seedwork import context
 from seedwork.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationError
 from seedwork.injection import BoundHandler, Dependencies, Handler, bind
-from seedwork.messages import Command, Envelope, Event, Message
+from seedwork.messages import Command, Envelope, Event, Message, Principal
 from seedwork.uow import Handling
 
 log = logging.getLogger("seedwork.bus")
@@ -71,6 +72,17 @@ class MessageBus:
         self._retry = retry
         # Told of the events of every commit as soon as it happened (wakes an outbox relay).
         self._on_commit = on_commit
+        self._acting_as: Principal | None = None
+
+    def acting_as(self, principal: Principal) -> MessageBus:
+        """This bus, handling every message given to it as sent by ``principal``.
+
+        For a door whose messages cannot say who sent them (a message queue): whatever a
+        message claims, it acts as ``principal`` and its events name ``principal`` as actor.
+        """
+        acting = copy.copy(self)
+        acting._acting_as = principal
+        return acting
 
     @classmethod
     def from_pairs(
@@ -114,6 +126,10 @@ class MessageBus:
             envelope = Envelope(message=message)
         else:
             envelope = Envelope(message=message, correlation_id=correlation_id)
+        if self._acting_as is not None:
+            envelope = attrs.evolve(
+                envelope, principal=self._acting_as, actor=self._acting_as.subject
+            )
         queue: deque[Envelope] = deque([envelope])
         result = None
         while queue:
@@ -212,7 +228,7 @@ class MessageBus:
         return should_retry
 
     def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
-        kwargs = bound.dependencies()
+        kwargs = bound.dependencies(envelope)
         uow = kwargs.get("uow")
         if uow is not None:
             uow.handling = Handling(envelope=envelope, handler=bound.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import attrs
 
@@ -56,12 +56,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Principal(Protocol):
+    """Who sends a command: the application decides what else it knows (a role, say)."""
+
+    @property
+    def subject(self) -> str:
+        """The stable name of the caller (a token's ``sub``)."""
+
+
 @attrs.frozen(kw_only=True)
 class Envelope:
     """A message with the metadata that travels with it.
 
     ``correlation_id`` is shared by every message that follows from one first message;
     ``causation_id`` is the id of the message whose handling produced this one.
+    ``principal`` is who sent a command (handlers get what the application derives from it by
+    injection); it never leaves the process. ``actor`` is the subject of the principal whose
+    command led to this message, carried through every message that follows from it.
     """
 
     message: Message
@@ -69,6 +80,13 @@ class Envelope:
     correlation_id: str = attrs.field(default=None)
     causation_id: str | None = None
     occurred_at: datetime = attrs.field(factory=utcnow)
+    principal: Principal | None = attrs.field(default=None, eq=False, repr=False)
+    actor: str | None = attrs.field(
+        default=attrs.Factory(
+            lambda self: None if self.principal is None else self.principal.subject,
+            takes_self=True,
+        )
+    )
     # Events are always applied at most once per handler, so re-dispatching them is safe.
     dedupe: bool = attrs.field(
         default=attrs.Factory(lambda self: isinstance(self.message, Event), takes_self=True)
@@ -92,6 +110,7 @@ class Envelope:
             message=message,
             correlation_id=self.correlation_id,
             causation_id=self.message_id,
+            actor=self.actor,
         )
 
 

@@ -24,6 +24,7 @@ ENVELOPE_FIELDS = (
     "occurred_at",
     "correlation_id",
     "causation_id",
+    "actor",
     "payload",
 )
 
@@ -82,6 +83,7 @@ class Serializer:
             "occurred_at": envelope.occurred_at.isoformat(),
             "correlation_id": envelope.correlation_id,
             "causation_id": envelope.causation_id,
+            "actor": envelope.actor,
             "payload": self.payload(message),
         }
 
@@ -111,13 +113,16 @@ class Serializer:
         causation = data.get("causation_id")
         if causation is not None and not isinstance(causation, str):
             raise MessageError("causation_id must be a string or null")
+        actor = data.get("actor")
+        if actor is not None and not isinstance(actor, str):
+            raise MessageError("actor must be a string or null")
         occurred = data.get("occurred_at")
         if occurred is not None:
             try:
                 extra["occurred_at"] = structure_datetime(occurred)
             except (TypeError, ValueError) as error:
                 raise InvalidPayload([FieldError("occurred_at", str(error))]) from None
-        return Envelope(message=message, causation_id=causation, **extra)
+        return Envelope(message=message, causation_id=causation, actor=actor, **extra)
 
     def loads(self, text: str | bytes, *, default_type: str | None = None) -> Envelope:
         """Parse JSON text into an envelope; ``MessageError`` when it cannot be read."""

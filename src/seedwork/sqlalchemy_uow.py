@@ -156,6 +156,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             "occurred_at": envelope.occurred_at,
             "correlation_id": envelope.correlation_id,
             "causation_id": envelope.causation_id,
+            "actor": envelope.actor,
             "envelope": self._serializer.dumps(envelope),
         }
 
@@ -205,11 +206,12 @@ def _claim_statement(dialect: str, inbox: Table, relax: bool = False) -> TextCla
 
 
 _OUTBOX_COLUMNS = (
-    "message_id", "type", "version", "occurred_at", "correlation_id", "causation_id", "envelope"
+    "message_id", "type", "version", "occurred_at", "correlation_id", "causation_id", "actor",
+    "envelope",
 )  # fmt: skip
 
 
-_OUTBOX_CHUNK = 500  # rows per INSERT: 7 parameters each, well under every driver's cap
+_OUTBOX_CHUNK = 500  # rows per INSERT: 8 parameters each, well under every driver's cap
 
 
 @functools.lru_cache(maxsize=128)

@@ -48,6 +48,8 @@ def define_tables(metadata: MetaData) -> SeedworkTables:
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("correlation_id", String(36), nullable=False),
         Column("causation_id", String(36), nullable=True),
+        # Who caused the event (the subject of the principal whose command led to it): audit.
+        Column("actor", String(200), nullable=True),
         Column("envelope", Text, nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("handled_at", DateTime(timezone=True), nullable=True),

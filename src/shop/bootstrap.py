@@ -56,6 +56,13 @@ def default_handlers() -> tuple[
     return handlers.COMMAND_HANDLERS, events
 
 
+def envelope_dependencies() -> Mapping[str, Callable[[Envelope], Any]]:
+    """What handlers get from the envelope they handle: the caller's visa (CONTRACT §4)."""
+    from shop.service_layer.handlers import FROM_ENVELOPE
+
+    return FROM_ENVELOPE
+
+
 class CommitHooks:
     """Listeners told of every commit's events right away (``shop run`` wakes its relay)."""
 
@@ -124,6 +131,7 @@ def bootstrap(
         dependencies=Dependencies(
             values={"outbox": orm.seedwork_tables.outbox, **(dependencies or {})},
             factories={"uow": uow_factory},
+            from_envelope=envelope_dependencies(),
         ),
         dead_letters=dead_letters
         or SqlFailedEvents(

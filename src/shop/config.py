@@ -11,6 +11,7 @@ import attrs
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from shop.auth_config import AuthSettings
 from shop.errors import ConfigurationInvalid
 from shop.redaction import Redactor, redact_url
 
@@ -109,6 +110,7 @@ class Settings:
     #: ``text`` or ``json``; None: text on a terminal, json otherwise.
     log_format: str | None = None
     stream_maxlen: int = DEFAULT_STREAM_MAXLEN
+    auth: AuthSettings = attrs.field(factory=AuthSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +143,7 @@ class Settings:
             log_level=level,
             log_format=log_format,
             stream_maxlen=_stream_maxlen(env.get("SHOP_STREAM_MAXLEN")),
+            auth=AuthSettings.from_env(env),
         )
 
     def redactor(self) -> Redactor:

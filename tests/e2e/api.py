@@ -7,6 +7,8 @@ from typing import Any
 
 import requests
 
+from tests import auth
+
 ADDRESS = {"street": "1 Main St", "city": "Lyon", "postcode": "69001", "country": "FR"}
 
 
@@ -16,11 +18,13 @@ def unique(prefix: str) -> str:
 
 
 class Api:
-    """Calls the API and checks the status of each answer."""
+    """Calls the API and checks the status of each answer, as staff unless told otherwise."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, authorization: str | None = None) -> None:
         self.url = url
         self.http = requests.Session()
+        # None: the staff token of the tests' secret (which the e2e processes are configured with).
+        self.http.headers["Authorization"] = authorization or auth.bearer()
 
     def call(self, method: str, path: str, expect: int | None = None, **kwargs: Any) -> Any:
         """Send a request; check ``expect`` when given; return the JSON answer (or None)."""

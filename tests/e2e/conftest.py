@@ -6,9 +6,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests import services
+from tests import auth, services
 from tests.e2e.server import ShopProcess
+
+
+@pytest.fixture(autouse=True)
+def _requests_as_staff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP requests of e2e tests carry a staff token unless they say otherwise.
+
+    ``requests.get(url)`` sends it; ``headers={"Authorization": None}`` sends none, and any
+    other ``Authorization`` header replaces it.
+    """
+    original = requests.Session.__init__
+
+    def init(self: requests.Session) -> None:
+        original(self)
+        self.headers["Authorization"] = auth.bearer()
+
+    monkeypatch.setattr(requests.Session, "__init__", init)
 
 
 @pytest.fixture
@@ -31,6 +48,7 @@ def start_shop(
             "REDIS_URL": redis_url,
             "SHOP_CHANNEL_PREFIX": channel_prefix,
             "SHOP_LOG_LEVEL": "INFO",
+            "SHOP_AUTH_SECRET": auth.SECRET,
             **env,
         }
         process = ShopProcess(list(args) or ["run", "--port", "0"], environment, tmp_path)

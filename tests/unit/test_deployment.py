@@ -12,7 +12,10 @@ import yaml
 from shop.entrypoints.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT_VARIABLES = {"DATABASE_URL", "REDIS_URL", "SHOP_CHANNEL_PREFIX", "SHOP_LOG_LEVEL"}
+CONTRACT_VARIABLES = {
+    "DATABASE_URL", "REDIS_URL", "SHOP_CHANNEL_PREFIX", "SHOP_LOG_LEVEL", "SHOP_AUTH_SECRET",
+    "SHOP_REDIS_ROLE",
+}  # fmt: skip
 SHOP_ROLES = ("api", "consumer", "relay")
 
 
@@ -56,7 +59,9 @@ def test_the_database_url_points_at_the_compose_postgres(compose: dict[str, Any]
         f"@postgres:5432/{postgres['POSTGRES_DB']}"
     )
     assert url == expected
-    assert compose["services"]["api"]["environment"]["REDIS_URL"].startswith("redis://redis:")
+    # The shop's own least-privilege ACL user (CONTRACT §3), not Redis's default user.
+    redis_url = compose["services"]["api"]["environment"]["REDIS_URL"]
+    assert redis_url.startswith("redis://shop:") and "@redis:6379/" in redis_url
 
 
 @pytest.mark.parametrize("name", [*SHOP_ROLES, "migrate"])

@@ -10,6 +10,7 @@ from seedwork.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import ProductDiscontinued
 from shop.domain.money import Money, check_currency
+from shop.domain.visa import SYSTEM, Action, Visa
 
 
 def check_sku(sku: object) -> str:
@@ -35,15 +36,17 @@ class Product(AggregateRoot):
     version: int = 0
 
     @classmethod
-    def add(cls, sku: str, name: str, price: Money) -> Product:
-        """A new, active product in the catalog."""
+    def add(cls, sku: str, name: str, price: Money, *, visa: Visa = SYSTEM) -> Product:
+        """A new, active product in the catalog; staff's to add."""
+        visa.require(Action.MANAGE_CATALOG)
         check_currency(price.currency)
         product = cls(sku=check_sku(sku), name=check_name(name), price=price)
         product.record(events.ProductAdded(sku=sku, name=name, price=price))
         return product
 
-    def change_price(self, price: Money) -> None:
+    def change_price(self, price: Money, *, visa: Visa = SYSTEM) -> None:
         """Set a new catalog price; a discontinued product cannot be repriced."""
+        visa.require(Action.MANAGE_CATALOG)
         if not self.active:
             raise ProductDiscontinued(self.sku)
         check_currency(price.currency)
@@ -52,8 +55,9 @@ class Product(AggregateRoot):
         self.price = price
         self.record(events.ProductPriceChanged(sku=self.sku, price=price))
 
-    def discontinue(self) -> None:
+    def discontinue(self, *, visa: Visa = SYSTEM) -> None:
         """Stop selling the product; discontinuing twice changes nothing."""
+        visa.require(Action.MANAGE_CATALOG)
         if not self.active:
             return
         self.active = False

@@ -11,6 +11,7 @@ import attrs
 from seedwork.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import InvalidValue
+from shop.domain.visa import SYSTEM, Action, Visa
 
 EMAIL_MAX_LENGTH = 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
@@ -99,9 +100,16 @@ class Customer(AggregateRoot):
 
     @classmethod
     def register(
-        cls, customer_id: str, name: str, email: str | Email, tier: str | Tier = Tier.BRONZE
+        cls,
+        customer_id: str,
+        name: str,
+        email: str | Email,
+        tier: str | Tier = Tier.BRONZE,
+        *,
+        visa: Visa = SYSTEM,
     ) -> Customer:
-        """A newly registered customer."""
+        """A newly registered customer; staff's to register."""
+        visa.require(Action.REGISTER_CUSTOMER)
         address = email if isinstance(email, Email) else Email.parse(email)
         customer = cls(
             customer_id=customer_id, name=check_name(name), email=address, tier=Tier.parse(tier)

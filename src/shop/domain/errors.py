@@ -4,6 +4,7 @@ ShopError
 ├── InvalidValue (also ValueError; has ``field``)        → 422
 │   ├── UnknownSku: an order line or batch names a sku the catalog does not know
 │   └── UnknownCustomer: an order names a customer who is not registered
+├── Forbidden (also PermissionError): the role may not do this (CONTRACT §4) → 403
 ├── NotFound (also LookupError)                          → 404
 │   ├── ProductNotFound, CustomerNotFound, OrderNotFound, BatchNotFound
 │   └── LineNotFound: the order has no line for that sku
@@ -46,6 +47,15 @@ class UnknownCustomer(InvalidValue):
     def __init__(self, customer_id: str) -> None:
         super().__init__("customer_id", f"No customer is registered with id {customer_id!r}.")
         self.customer_id = customer_id
+
+
+class Forbidden(ShopError, PermissionError):
+    """The caller's role may not do this at all (CONTRACT §4); names the role, nothing else."""
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(f"The {role} role may not {action}.")
+        self.role = role
+        self.action = action
 
 
 class NotFound(ShopError, LookupError):

@@ -24,6 +24,7 @@ from shop.domain.errors import (
     InvalidValue,
 )
 from shop.domain.money import check_quantity
+from shop.domain.visa import SYSTEM, Action, Visa
 
 
 def check_reference(reference: object) -> str:
@@ -104,8 +105,11 @@ class Stock(AggregateRoot):
         """Whether this stock holds a batch with ``reference``."""
         return any(batch.reference == reference for batch in self.batches)
 
-    def add_batch(self, reference: str, quantity: int, eta: date | None = None) -> None:
+    def add_batch(
+        self, reference: str, quantity: int, eta: date | None = None, *, visa: Visa = SYSTEM
+    ) -> None:
         """Add a batch; its reference must be new."""
+        visa.require(Action.MANAGE_STOCK)
         check_reference(reference)
         check_stock_quantity(quantity)
         if self.has_batch(reference):
@@ -184,12 +188,15 @@ class Stock(AggregateRoot):
         reference: str,
         quantity: int,
         allocations_newest_first: Iterable[tuple[str, int]] = (),
+        *,
+        visa: Visa = SYSTEM,
     ) -> list[tuple[str, int]]:
         """Set a batch's quantity, deallocating the newest lines until the allocations fit.
 
         ``allocations_newest_first`` lists the (order_id, quantity) of the lines that may give
         their units back; returns the ones that did.
         """
+        visa.require(Action.MANAGE_STOCK)
         check_stock_quantity(quantity)
         batch = self.batch(reference)
         if quantity == batch.quantity:

@@ -11,6 +11,7 @@ from seedwork.model import AggregateRoot, Entity
 from shop.domain import events, pricing, text
 from shop.domain.errors import (
     CurrencyMismatch,
+    Forbidden,
     InvalidValue,
     LineAlreadyAllocated,
     LineNotFound,
@@ -19,11 +20,13 @@ from shop.domain.errors import (
     OrderEmpty,
     OrderNotConfirmed,
     OrderNotDraft,
+    OrderNotFound,
     OrderNotPlaced,
     ShippingAddressMissing,
     TooManyLines,
 )
 from shop.domain.money import Money, check_quantity, total
+from shop.domain.visa import SYSTEM, Action, Visa
 
 MAX_LINES = 50
 MAX_LINE_QUANTITY = 1_000_000
@@ -139,13 +142,29 @@ class Order(AggregateRoot):
     version: int = 0
 
     @classmethod
-    def create(cls, order_id: str, customer_id: str, tier: str = "bronze") -> Order:
+    def create(
+        cls, order_id: str, customer_id: str, tier: str = "bronze", *, visa: Visa = SYSTEM
+    ) -> Order:
         """A new draft order; ``tier`` is the customer's tier now, used for its discount."""
+        cls.admit_creation(visa, customer_id)
         pricing.tier_discount_rate(tier)
         order = cls(order_id=order_id, customer_id=customer_id, tier=str(tier))
         order.record(events.OrderCreated(order_id=order_id, customer_id=customer_id))
         order._revised()
         return order
+
+    @staticmethod
+    def admit_creation(visa: Visa, customer_id: str) -> None:
+        """``Forbidden`` unless ``visa`` may start an order for ``customer_id``."""
+        visa.require(Action.CREATE_ORDER)
+        if not visa.may_order_for(customer_id):
+            raise Forbidden(visa.role.value, "create orders for another customer")
+
+    def admit(self, visa: Visa, action: Action) -> None:
+        """``Forbidden`` unless the role may ``action``; not found unless the order is its own."""
+        visa.require(action)
+        if not visa.speaks_for(self.customer_id):
+            raise OrderNotFound(self.order_id)
 
     def line(self, sku: str) -> OrderLine:
         """The line for ``sku``; ``LineNotFound`` when there is none."""
@@ -154,8 +173,11 @@ class Order(AggregateRoot):
                 return line
         raise LineNotFound(self.order_id, sku)
 
-    def add_line(self, sku: str, name: str, unit_price: Money, quantity: int) -> None:
+    def add_line(
+        self, sku: str, name: str, unit_price: Money, quantity: int, *, visa: Visa = SYSTEM
+    ) -> None:
         """Add units of a sku; the same sku again adds to its line's quantity."""
+        self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
         check_quantity(quantity)
         if self.lines and unit_price.currency != self.lines[0].unit_price.currency:
@@ -173,22 +195,25 @@ class Order(AggregateRoot):
         self._reprice()
         self._revised()
 
-    def remove_line(self, sku: str) -> None:
+    def remove_line(self, sku: str, *, visa: Visa = SYSTEM) -> None:
         """Remove the line for ``sku``."""
+        self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
         self.lines.remove(self.line(sku))
         self._reprice()
         self._revised()
 
-    def set_shipping_address(self, address: Address) -> None:
+    def set_shipping_address(self, address: Address, *, visa: Visa = SYSTEM) -> None:
         """Set where the order ships to."""
+        self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
         if address != self.shipping_address:
             self.shipping_address = address
             self._revised()
 
-    def place(self) -> None:
+    def place(self, *, visa: Visa = SYSTEM) -> None:
         """Place a draft with lines and an address; its lines then wait for stock."""
+        self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
         if not self.lines:
             raise OrderEmpty(self.order_id)
@@ -203,8 +228,9 @@ class Order(AggregateRoot):
         )
         self._revised()
 
-    def cancel(self, reason: str) -> None:
+    def cancel(self, reason: str, *, visa: Visa = SYSTEM) -> None:
         """Cancel unless shipped; lines holding stock are released afterwards."""
+        self.admit(visa, Action.CANCEL_ORDER)
         text.REASON.check("reason", reason)
         if self.status == OrderStatus.SHIPPED:
             raise OrderAlreadyShipped(self.order_id)
@@ -220,8 +246,9 @@ class Order(AggregateRoot):
         self.record(events.OrderCancelled(order_id=self.order_id, reason=reason, released=released))
         self._revised()
 
-    def ship(self, tracking_number: str) -> None:
+    def ship(self, tracking_number: str, *, visa: Visa = SYSTEM) -> None:
         """Ship a confirmed order."""
+        self.admit(visa, Action.SHIP_ORDER)
         text.TRACKING_NUMBER.check("tracking_number", tracking_number)
         if self.status == OrderStatus.SHIPPED:
             raise OrderAlreadyShipped(self.order_id)

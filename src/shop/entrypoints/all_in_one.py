@@ -76,12 +76,19 @@ def _start(
     started: contextlib.ExitStack,
     failed: threading.Event,
 ) -> None:
+    from shop.adapters.tokens import TokenVerifier
     from shop.entrypoints.app import create_app
     from shop.entrypoints.dev_server import http_server
     from shop.entrypoints.workers import start_workers
     from shop.migrations import upgrade
 
     listening = started.enter_context(_listen(args.host, args.port))
+    tokens = TokenVerifier.from_settings(settings.auth, create=True)
+    if settings.auth.secret is None and settings.auth.public_key_file is None:
+        log.info(
+            "access tokens are signed with the secret in var/auth-secret; get one with: "
+            "shop tokens issue --role staff --subject YOU"
+        )
     embedded = settings.redis_url is None
     if embedded:
         settings = attrs.evolve(settings, redis_url=embedded_url())
@@ -92,7 +99,9 @@ def _start(
         started.callback(redis.stop)
         log.info("started embedded redis at %s", redis.url)
     upgrade(shop.engine)
-    server = http_server(args.host, args.port, create_app(shop=shop), fd=listening.fileno())
+    server = http_server(
+        args.host, args.port, create_app(shop=shop, tokens=tokens), fd=listening.fileno()
+    )
     started.callback(server.server_close)
     threads = start_workers(shop, stop, failed=failed)
     http = threading.Thread(

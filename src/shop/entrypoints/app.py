@@ -8,8 +8,10 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from seedwork.bus import MessageBus
+from shop.adapters.tokens import TokenVerifier
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
+from shop.entrypoints.api import door
 from shop.entrypoints.problems import MAX_BODY, problem
 from shop.entrypoints.request_context import RequestContext
 from shop.views.queries import ReadModels, SqlReadModels
@@ -25,11 +27,13 @@ def create_app(
     *,
     shop: Shop | None = None,
     views: ReadModels | None = None,
+    tokens: TokenVerifier | None = None,
 ) -> Flask:
     """Build the API around a bus and the read models (wired from settings when not given).
 
     ``shop`` hands in a whole wired application (``shop run``); a bus and read models may be
-    given alone, e.g. fakes in unit tests.
+    given alone, e.g. fakes in unit tests. ``tokens`` checks the bearer tokens (by default,
+    the configured keys: CONTRACT §4).
     """
     if shop is None and (bus is None or views is None):
         shop = bootstrap(settings)
@@ -46,6 +50,10 @@ def create_app(
     app.extensions["views"] = views
     if shop is not None:
         app.extensions["shop"] = shop
+    if tokens is None:
+        configured = shop.settings if shop is not None else settings or Settings.from_env()
+        tokens = TokenVerifier.from_settings(configured.auth)
+    door.install(app, tokens)
     app.before_request(_refuse_large_bodies)
     app.add_url_rule("/health", "health", _health)
     _register_blueprints(app)

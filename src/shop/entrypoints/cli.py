@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from shop.config import Settings
+from shop.entrypoints import tokens_cli
 from shop.entrypoints.heartbeat import ROLES
 from shop.errors import ConfigurationInvalid
 from shop.redaction import Redactor
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "health", help="exit 0 if a role beats in this directory (a container's health check)"
     )
     health.add_argument("--role", required=True, choices=ROLES)
+    tokens_cli.add_parser(commands)
     return parser
 
 

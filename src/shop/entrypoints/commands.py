@@ -32,6 +32,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "outbox": outbox_status,
         "views": views_rebuild,
         "health": health,
+        "tokens": tokens,
     }[args.command]
     try:
         return handler(args, settings)
@@ -83,7 +84,10 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     """The API under gunicorn."""
+    from shop.adapters.tokens import token_keys
     from shop.entrypoints.gunicorn_app import serve
+
+    token_keys(settings.auth)  # no key to check tokens with: exit 2 now, not in every worker
 
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
@@ -166,6 +170,13 @@ def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 def health(args: argparse.Namespace, settings: Settings) -> int:
     """Whether a role runs in this directory: its heartbeat is fresh (exit 0) or not (1)."""
     return health_command(args.role)
+
+
+def tokens(args: argparse.Namespace, settings: Settings) -> int:
+    """Issue an access token."""
+    from shop.entrypoints.tokens_cli import tokens_command
+
+    return tokens_command(args, settings)
 
 
 def _shop(settings: Settings) -> Shop:

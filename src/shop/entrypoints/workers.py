@@ -89,7 +89,9 @@ def build_consumer(shop: Shop) -> CommandConsumer:
         redact=shop.settings.redactor(),
     )
     inbox = SqlInbox(shop.engine, orm.seedwork_tables.inbox)
-    return CommandConsumer(shop.bus, reader, dead_letters, inbox=inbox)
+    # Commands from Redis cannot say who sent them: they act as SHOP_REDIS_ROLE (CONTRACT §3).
+    bus = shop.bus.acting_as(shop.settings.auth.redis_visa)
+    return CommandConsumer(bus, reader, dead_letters, inbox=inbox)
 
 
 def build_listeners(

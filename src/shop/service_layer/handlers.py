@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seedwork.messages import Command, Event
+from seedwork.errors import ConfigurationError
+from seedwork.messages import Command, Envelope, Event
 from shop.domain import commands, events
+from shop.domain.visa import SYSTEM, Visa
 from shop.service_layer import catalog, customers, inventory, ordering
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -30,6 +32,24 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     commands.ChangeBatchQuantity: inventory.change_batch_quantity,
     commands.Allocate: inventory.allocate,
 }
+
+
+def visa_of(envelope: Envelope) -> Visa:
+    """The visa a handler acts under: a command's sender's, the system's for reactions.
+
+    A command without a principal comes from an in-process caller (a test, the CLI), which the
+    bus trusts; the doors (HTTP, Redis) always name one.
+    """
+    principal = envelope.principal
+    if not isinstance(envelope.message, Command) or principal is None:
+        return SYSTEM
+    if not isinstance(principal, Visa):
+        raise ConfigurationError(f"a command's principal must be a Visa, not {principal!r}")
+    return principal
+
+
+#: What handlers get from the envelope they handle, by parameter name.
+FROM_ENVELOPE = {"visa": visa_of}
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {
     events.OrderPlaced: [inventory.allocate_placed_order],

@@ -16,29 +16,37 @@ from shop.domain import commands, events
 from shop.domain.errors import BatchNotFound, DuplicateBatch, UnknownSku
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order
+from shop.domain.visa import SYSTEM, Action, Visa
 from shop.service_layer.ordering import load_order
 from shop.service_layer.unit_of_work import ShopUnitOfWork
 
 
-def add_batch(command: commands.AddBatch, uow: ShopUnitOfWork) -> None:
+def add_batch(command: commands.AddBatch, uow: ShopUnitOfWork, visa: Visa = SYSTEM) -> None:
     """Add a batch of a catalog sku; its reference must be new across every sku."""
+    visa.require(Action.MANAGE_STOCK)
     with uow:
         if uow.products.get(command.sku) is None:
             raise UnknownSku(command.sku)
         if uow.stocks.has_batch(command.reference):
             raise DuplicateBatch(command.reference)
-        stock_of(uow, command.sku).add_batch(command.reference, command.quantity, command.eta)
+        stock = stock_of(uow, command.sku)
+        stock.add_batch(command.reference, command.quantity, command.eta, visa=visa)
         uow.commit()
 
 
-def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOfWork) -> None:
+def change_batch_quantity(
+    command: commands.ChangeBatchQuantity, uow: ShopUnitOfWork, visa: Visa = SYSTEM
+) -> None:
     """Set a batch's quantity; lines that no longer fit give their stock back, newest first."""
+    visa.require(Action.MANAGE_STOCK)
     with uow:
         stock = uow.stocks.get_by_batch(command.reference)
         if stock is None:
             raise BatchNotFound(command.reference)
         allocations = uow.orders.allocated_to(command.reference)
-        released = stock.change_batch_quantity(command.reference, command.quantity, allocations)
+        released = stock.change_batch_quantity(
+            command.reference, command.quantity, allocations, visa=visa
+        )
         for order_id, _ in released:
             order = load_order(uow, order_id)
             if not order.holds(stock.sku, command.reference):
@@ -48,8 +56,9 @@ def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOf
         uow.commit()
 
 
-def allocate(command: commands.Allocate, uow: ShopUnitOfWork) -> None:
+def allocate(command: commands.Allocate, uow: ShopUnitOfWork, visa: Visa = SYSTEM) -> None:
     """Give one waiting line of a placed order stock, if any batch can take it whole."""
+    visa.require(Action.MANAGE_STOCK)
     with uow:
         order = load_order(uow, command.order_id)
         if order.awaits_stock(command.sku):

@@ -50,7 +50,9 @@ def test_events_go_out_on_their_channel_and_the_stream_with_their_envelope(
 ):
     pubsub = subscribe(redis, channels.event_channel("StockAdded"), "x")
     pubsub.psubscribe(f"{channels.prefix}.events.*")
-    command = Envelope(message=AddStock(reference="s1", quantity=3), correlation_id="corr-1")
+    command = Envelope(
+        message=AddStock(reference="s1", quantity=3), correlation_id="corr-1", actor="clerk-7"
+    )
     world.bus.handle(command)
     world.bus.handle(ChangeStock(reference="s1", quantity=5))
 
@@ -66,8 +68,10 @@ def test_events_go_out_on_their_channel_and_the_stream_with_their_envelope(
         "occurred_at": added["occurred_at"],
         "correlation_id": "corr-1",
         "causation_id": command.message_id,
+        "actor": "clerk-7",
         "payload": {"reference": "s1", "quantity": 3},
     }
+    assert row.actor == "clerk-7"  # kept with the event in the outbox, for audit
     assert [m["type"] for m in stream_messages(redis, channels.events_stream)] == [
         "StockAdded",
         "StockChanged",

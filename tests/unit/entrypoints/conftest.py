@@ -15,9 +15,10 @@ from seedwork.testing import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
 from shop.entrypoints.app import create_app
-from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
 from shop.views.projections import money, order_document
 from shop.views.queries import View
+from tests import auth
 
 FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, max_wait=0.001)
 
@@ -123,7 +124,10 @@ def fake_bus(
     return MessageBus(
         command_handlers={**COMMAND_HANDLERS, **(command_handlers or {})},
         event_handlers=handlers,
-        dependencies=Dependencies(factories={"uow": FakeShopStorage().unit_of_work_factory()}),
+        dependencies=Dependencies(
+            factories={"uow": FakeShopStorage().unit_of_work_factory()},
+            from_envelope=FROM_ENVELOPE,
+        ),
         dead_letters=FakeDeadLetters(),
         retry=FAST,
     )
@@ -136,9 +140,25 @@ def views() -> FakeReadModels:
 
 @pytest.fixture
 def app(views: FakeReadModels) -> Flask:
-    return create_app(bus=fake_bus(views), views=views)
+    return create_app(bus=fake_bus(views), views=views, tokens=auth.verifier())
+
+
+def client_as(app: Flask, authorization: str | None) -> FlaskClient:
+    """A test client sending ``authorization`` with every request (None: no header)."""
+    client = app.test_client()
+    client.environ_base.pop("HTTP_AUTHORIZATION", None)
+    if authorization is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = authorization
+    return client
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """A client authenticated as staff (CONTRACT §4), as every test is unless it says otherwise."""
+    return client_as(app, auth.bearer())
+
+
+@pytest.fixture
+def anonymous_client(app: Flask) -> FlaskClient:
+    """A client sending no token."""
+    return client_as(app, None)

@@ -18,7 +18,7 @@ from shop.domain import commands as c
 from shop.domain import errors, events
 from shop.domain.money import Money
 from shop.domain.ordering import Order, OrderStatus
-from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
 
 FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, max_wait=0.001)
 NEXT_WEEK = date(2026, 12, 8)
@@ -38,7 +38,9 @@ class Shop:
         self.bus = MessageBus(
             command_handlers=COMMAND_HANDLERS,
             event_handlers=EVENT_HANDLERS,
-            dependencies=Dependencies(factories={"uow": self._uow(inbox)}),
+            dependencies=Dependencies(
+                factories={"uow": self._uow(inbox)}, from_envelope=FROM_ENVELOPE
+            ),
             dead_letters=self.dead_letters,
             retry=FAST,
             on_commit=self.commits.append,

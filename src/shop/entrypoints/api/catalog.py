@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shop.domain import commands, text
-from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+from shop.entrypoints.api.door import send
+from shop.entrypoints.api.http import answer, command, json_body, path_id, views
 
 catalog = Blueprint("catalog", __name__)
 
@@ -14,7 +15,7 @@ catalog = Blueprint("catalog", __name__)
 def add_product() -> Response:
     """Add a product to the catalog."""
     added = command(commands.AddProduct, json_body())
-    bus().handle(added)
+    send(added)
     return answer({"sku": added.sku}, 201)
 
 
@@ -28,7 +29,7 @@ def get_product(sku: str) -> Response:
 def change_price(sku: str) -> Response:
     """Set a product's price."""
     sku = path_id(sku, text.SKU)
-    bus().handle(command(commands.ChangeProductPrice, json_body(), sku=sku))
+    send(command(commands.ChangeProductPrice, json_body(), sku=sku))
     return answer(views().product(sku))
 
 
@@ -36,5 +37,5 @@ def change_price(sku: str) -> Response:
 def discontinue(sku: str) -> Response:
     """Stop selling a product."""
     sku = path_id(sku, text.SKU)
-    bus().handle(commands.DiscontinueProduct(sku=sku))
+    send(commands.DiscontinueProduct(sku=sku))
     return answer(views().product(sku))

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seedwork.errors import ConcurrencyConflict, FieldError, InvalidPayload
-from shop.domain.errors import InvalidValue, NotFound, RuleViolation, ShopError
+from shop.domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, ShopError
 from shop.entrypoints.problems import problem
 
 log = logging.getLogger("shop.api")
@@ -23,6 +23,10 @@ def _invalid_payload(error: InvalidPayload) -> Response:
 
 def _invalid_value(error: InvalidValue) -> Response:
     return problem(422, error.message, errors=[FieldError(error.field, error.message)])
+
+
+def _forbidden(error: Forbidden) -> Response:
+    return problem(403, str(error))
 
 
 def _not_found(error: NotFound) -> Response:
@@ -58,6 +62,7 @@ def register_error_handlers(app: Flask) -> None:
     """Map the domain, seedwork and database errors to problem answers."""
     app.register_error_handler(InvalidPayload, _invalid_payload)
     app.register_error_handler(InvalidValue, _invalid_value)
+    app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(RuleViolation, _rule_violation)
     app.register_error_handler(ShopError, _rule_violation)

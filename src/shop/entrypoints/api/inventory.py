@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shop.domain import commands, text
-from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+from shop.domain.visa import Action
+from shop.entrypoints.api.door import send, visa
+from shop.entrypoints.api.http import answer, command, json_body, path_id, views
 
 inventory = Blueprint("inventory", __name__)
 
@@ -14,7 +16,7 @@ inventory = Blueprint("inventory", __name__)
 def add_batch() -> Response:
     """Add a batch of a catalog sku."""
     added = command(commands.AddBatch, json_body())
-    bus().handle(added)
+    send(added)
     return answer({"reference": added.reference}, 201)
 
 
@@ -22,11 +24,12 @@ def add_batch() -> Response:
 def change_batch_quantity(reference: str) -> Response:
     """Set a batch's quantity; lines that no longer fit go elsewhere or wait."""
     reference = path_id(reference)
-    bus().handle(command(commands.ChangeBatchQuantity, json_body(), reference=reference))
+    send(command(commands.ChangeBatchQuantity, json_body(), reference=reference))
     return answer(views().batch(reference))
 
 
 @inventory.get("/stock/<sku>")
 def get_stock(sku: str) -> Response:
-    """A sku's stock, batch by batch."""
+    """A sku's stock, batch by batch: the warehouse's and staff's to read."""
+    visa().require(Action.MANAGE_STOCK)
     return answer(views().stock(path_id(sku, text.SKU)))

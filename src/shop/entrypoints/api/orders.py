@@ -7,7 +7,9 @@ import uuid
 from flask import Blueprint, Response
 
 from shop.domain import commands, text
-from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+from shop.domain.visa import Action
+from shop.entrypoints.api.door import send, visa
+from shop.entrypoints.api.http import answer, command, json_body, path_id, views
 
 orders = Blueprint("orders", __name__)
 
@@ -20,21 +22,25 @@ def _order(order_id: str, status: int = 200) -> Response:
 def create_order() -> Response:
     """Start a draft order for a customer."""
     created = command(commands.CreateOrder, json_body(), order_id=str(uuid.uuid4()))
-    bus().handle(created)
+    send(created)
     return answer({"order_id": created.order_id}, 201, Location=f"/orders/{created.order_id}")
 
 
 @orders.get("/orders/<order_id>")
 def get_order(order_id: str) -> Response:
-    """An order."""
-    return _order(path_id(order_id))
+    """An order: staff's and the warehouse's to read, or the customer's own."""
+    visa().require(Action.READ_ORDER)
+    view = views().order(path_id(order_id))
+    if view is not None and not visa().may_see_order_of(str(view["customer_id"])):
+        view = None
+    return answer(view)
 
 
 @orders.post("/orders/<order_id>/lines")
 def add_line(order_id: str) -> Response:
     """Add units of a sku to a draft."""
     order_id = path_id(order_id)
-    bus().handle(command(commands.AddOrderLine, json_body(), order_id=order_id))
+    send(command(commands.AddOrderLine, json_body(), order_id=order_id))
     return _order(order_id, 201)
 
 
@@ -42,7 +48,7 @@ def add_line(order_id: str) -> Response:
 def remove_line(order_id: str, sku: str) -> Response:
     """Remove a sku's line from a draft."""
     removed = commands.RemoveOrderLine(order_id=path_id(order_id), sku=path_id(sku, text.SKU))
-    bus().handle(removed)
+    send(removed)
     return Response(status=204)
 
 
@@ -50,7 +56,7 @@ def remove_line(order_id: str, sku: str) -> Response:
 def set_shipping_address(order_id: str) -> Response:
     """Set where a draft ships to."""
     order_id = path_id(order_id)
-    bus().handle(command(commands.SetShippingAddress, json_body(), order_id=order_id))
+    send(command(commands.SetShippingAddress, json_body(), order_id=order_id))
     return _order(order_id)
 
 
@@ -58,7 +64,7 @@ def set_shipping_address(order_id: str) -> Response:
 def place(order_id: str) -> Response:
     """Place a draft; its lines take stock."""
     order_id = path_id(order_id)
-    bus().handle(commands.PlaceOrder(order_id=order_id))
+    send(commands.PlaceOrder(order_id=order_id))
     return _order(order_id, 202)
 
 
@@ -66,7 +72,7 @@ def place(order_id: str) -> Response:
 def cancel(order_id: str) -> Response:
     """Cancel an order that has not shipped."""
     order_id = path_id(order_id)
-    bus().handle(command(commands.CancelOrder, json_body(), order_id=order_id))
+    send(command(commands.CancelOrder, json_body(), order_id=order_id))
     return _order(order_id)
 
 
@@ -74,5 +80,5 @@ def cancel(order_id: str) -> Response:
 def ship(order_id: str) -> Response:
     """Ship a confirmed order."""
     order_id = path_id(order_id)
-    bus().handle(command(commands.ShipOrder, json_body(), order_id=order_id))
+    send(command(commands.ShipOrder, json_body(), order_id=order_id))
     return _order(order_id)

@@ -1,0 +1,74 @@
+"""The door (CONTRACT §4): the one place an ``Authorization`` header becomes a visa, or a 401.
+
+Every endpoint needs a bearer token except the public ones; the visa found is kept for the
+request and rides in the envelope of every command sent (``send``), so the bus, not the
+endpoint, carries it to the handler, and the domain decides what it allows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from seedwork.messages import Command, Envelope
+from shop.adapters.tokens import InvalidToken, TokenVerifier
+from shop.domain.visa import Visa
+from shop.entrypoints.api.http import bus
+from shop.entrypoints.problems import problem
+
+#: The routes anyone may read (CONTRACT §4, the first row): every other one needs a token.
+PUBLIC_ROUTES = frozenset(
+    {"/health", "/health/live", "/health/ready", "/products/<sku>", "/openapi.json",
+     "/asyncapi.json", "/docs"}
+)  # fmt: skip
+PUBLIC_PREFIXES = ("/docs/",)  # the API page's own files
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+REALM = 'Bearer realm="shop"'
+
+
+def unauthorized(detail: str, *, token_sent: bool) -> Response:
+    """401 problem+json with the challenge, naming ``invalid_token`` when a token was sent."""
+    challenge = f'{REALM}, error="invalid_token"' if token_sent else REALM
+    return problem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def _authenticate() -> Response | None:
+    """Before each request: the visa of a valid bearer token, or the 401 answer."""
+    rule = request.url_rule
+    if rule is None or request.method == "OPTIONS":
+        return None  # no such route (its 404/405 follows), or which methods it allows
+    public = rule.rule in PUBLIC_ROUTES or rule.rule.startswith(PUBLIC_PREFIXES)
+    if public and request.method in READING:
+        return None
+    header = request.headers.get("Authorization")
+    if header is None:
+        return unauthorized(
+            "an access token is needed: Authorization: Bearer <token>", token_sent=False
+        )
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return unauthorized("only Bearer access tokens are accepted", token_sent=False)
+    verifier: TokenVerifier = current_app.extensions["tokens"]
+    try:
+        g.visa = verifier.verify(token.strip())
+    except InvalidToken as error:
+        return unauthorized(str(error), token_sent=True)
+    return None
+
+
+def install(app: Flask, verifier: TokenVerifier) -> None:
+    """Guard every non-public endpoint of ``app`` with ``verifier``."""
+    app.extensions["tokens"] = verifier
+    app.before_request(_authenticate)
+
+
+def visa() -> Visa:
+    """The visa of this request (a guarded endpoint always has one)."""
+    found: Visa = g.visa
+    return found
+
+
+def send(command: Command) -> Any:
+    """Handle ``command`` on the bus as sent by this request's visa; the handler's result."""
+    return bus().handle(Envelope(message=command, principal=visa()))
