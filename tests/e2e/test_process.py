@@ -28,7 +28,7 @@ def test_an_unknown_path_is_a_problem_document(shop: ShopProcess):
 
 def test_sigterm_stops_shop_run_cleanly(start_shop: Callable[..., ShopProcess]):
     process = start_shop("run", "--port", "0")
-    assert process.stop() == 0
+    assert process.stop() == 0, process.log()
 
 
 def test_invalid_configuration_exits_2_naming_the_variable(tmp_path):
@@ -50,7 +50,7 @@ def test_the_ready_line_is_logged_at_any_log_level(
 ):
     process = start_shop("run", "--port", "0", SHOP_LOG_LEVEL=level)
     assert requests.get(f"{process.url}/health", timeout=5).status_code == 200
-    assert process.stop() == 0
+    assert process.stop() == 0, process.log()
 
 
 def test_shop_run_with_its_embedded_redis_stops_cleanly(tmp_path: Path):

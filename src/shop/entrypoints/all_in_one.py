@@ -84,11 +84,6 @@ def _start(
 
     listening = started.enter_context(_listen(args.host, args.port))
     tokens = TokenVerifier.from_settings(settings.auth, create=True)
-    if settings.auth.secret is None and settings.auth.public_key_file is None:
-        log.info(
-            "access tokens are signed with the secret in var/auth-secret; get one with: "
-            "shop tokens issue --role staff --subject YOU"
-        )
     embedded = settings.redis_url is None
     if embedded:
         settings = attrs.evolve(settings, redis_url=embedded_url())
@@ -112,6 +107,12 @@ def _start(
     started.callback(_finish, server, threads)
     started.callback(start_heartbeat("run", stop, lambda: all(t.is_alive() for t in threads)).join)
     host, port = server.server_address[:2]
+    # Said once the start succeeded: a failed start prints only what failed.
+    if settings.auth.secret is None and settings.auth.public_key_file is None:
+        log.info(
+            "access tokens are signed with the secret in var/auth-secret; get one with: "
+            "shop tokens issue --role staff --subject YOU"
+        )
     ready_log.info(
         "shop ready http://%s:%s redis=%s database=%s",
         host,

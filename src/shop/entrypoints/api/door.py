@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from seedwork import context
 from seedwork.messages import Command, Envelope
 from shop.adapters.tokens import InvalidToken, TokenVerifier
 from shop.domain.visa import Visa
@@ -71,4 +72,6 @@ def visa() -> Visa:
 
 def send(command: Command) -> Any:
     """Handle ``command`` on the bus as sent by this request's visa; the handler's result."""
-    return bus().handle(Envelope(message=command, principal=visa()))
+    correlation_id = context.current().get("correlation_id")
+    joined = {} if correlation_id is None else {"correlation_id": correlation_id}
+    return bus().handle(Envelope(message=command, principal=visa(), **joined))
