@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from flask import Flask, Response, current_app, g, request
 
 from seedwork import context
@@ -72,6 +73,8 @@ def visa() -> Visa:
 
 def send(command: Command) -> Any:
     """Handle ``command`` on the bus as sent by this request's visa; the handler's result."""
+    envelope = Envelope(message=command, principal=visa())
     correlation_id = context.current().get("correlation_id")
-    joined = {} if correlation_id is None else {"correlation_id": correlation_id}
-    return bus().handle(Envelope(message=command, principal=visa(), **joined))
+    if correlation_id is not None:  # the request's: its commands and events share it
+        envelope = attrs.evolve(envelope, correlation_id=correlation_id)
+    return bus().handle(envelope)
