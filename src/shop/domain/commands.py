@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from seedwork.messages import Command
+from seedwork.schema import describe
 from shop.domain import text
 from shop.domain.errors import InvalidValue
 from shop.domain.money import Money, check_currency
@@ -25,7 +26,7 @@ def _text(rule: text.TextRule) -> Any:
     def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
         rule.check(attribute.name, value)
 
-    return check
+    return describe(check, rule.json_schema())
 
 
 def _count(minimum: int) -> Any:
@@ -37,7 +38,7 @@ def _count(minimum: int) -> Any:
                 attribute.name, f"The {attribute.name} is a whole number >= {minimum}."
             )
 
-    return check
+    return describe(check, {"minimum": minimum})
 
 
 def _money(_: Any, attribute: attrs.Attribute[Money], value: Money) -> None:

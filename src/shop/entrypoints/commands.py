@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -32,6 +34,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "outbox": outbox_status,
         "views": views_rebuild,
         "health": health,
+        "openapi": print_openapi,
+        "asyncapi": print_asyncapi,
     }[args.command]
     try:
         return handler(args, settings)
@@ -162,6 +166,29 @@ def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 def health(args: argparse.Namespace, settings: Settings) -> int:
     """Whether a role runs in this directory: its heartbeat is fresh (exit 0) or not (1)."""
     return health_command(args.role)
+
+
+def print_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the OpenAPI document that ``GET /openapi.json`` serves."""
+    from shop.entrypoints.documents.openapi import openapi_document
+
+    return _print_json(openapi_document())
+
+
+def print_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the AsyncAPI document that ``GET /asyncapi.json`` serves, for the configured prefix."""
+    from shop.entrypoints.documents.asyncapi import asyncapi_document
+
+    return _print_json(asyncapi_document(settings.channel_prefix))
+
+
+def _print_json(document: dict[str, Any]) -> int:
+    try:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (``| head``) left: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def _shop(settings: Settings) -> Shop:
