@@ -182,3 +182,13 @@ def test_get_openapi_json_and_shop_openapi_give_the_same_document(
     assert answer.get_json() == document
     assert cli.main(["openapi"]) == 0
     assert json.loads(capsys.readouterr().out) == document
+
+
+def test_the_permission_table_tells_who_may_call_an_endpoint():
+    assert PERMISSIONS[("GET", "/products/<sku>")].allows(None)
+    assert not PERMISSIONS[("POST", "/products")].allows(None)
+    assert not PERMISSIONS[("POST", "/products")].allows("warehouse")
+    assert PERMISSIONS[("POST", "/products")].allows("staff")
+    assert PERMISSIONS[("POST", "/orders/<order_id>/ship")].allows("warehouse")
+    assert not PERMISSIONS[("POST", "/orders/<order_id>/ship")].allows("customer")
+    assert PERMISSIONS[("GET", "/orders/<order_id>")].own == ("customer",)
