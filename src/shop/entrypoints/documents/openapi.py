@@ -19,8 +19,13 @@ from shop.entrypoints.problems import MEDIA_TYPE as PROBLEM
 
 BEARER = "bearerAuth"
 _PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
-_PATH_RULES = {"sku": text.SKU, "reference": text.REFERENCE, "order_id": text.ID}
-_PATH_RULES["customer_id"] = text.ID
+#: What each path parameter may be (``api.http.path_id``: anything else is 404).
+_PATH_RULES = {
+    "sku": text.SKU,
+    "reference": text.REFERENCE,
+    "order_id": text.ID,
+    "customer_id": text.ID,
+}
 
 #: Each error status: when it answers (CONTRACT §2).
 ERRORS = {
