@@ -14,8 +14,9 @@ from typing import Any
 import attrs
 
 from seedwork.messages import Command
-from seedwork.schema import describe
+from seedwork.schema import METADATA_KEY, describe
 from shop.domain import text
+from shop.domain.customers import Tier
 from shop.domain.errors import InvalidValue
 from shop.domain.money import Money, check_currency
 
@@ -106,7 +107,11 @@ class RegisterCustomer(Command):
     customer_id: str = attrs.field(validator=_ID)
     name: str = attrs.field(validator=_NAME)
     email: str = attrs.field(validator=_text(text.EMAIL))
-    tier: str = attrs.field(default="bronze", validator=_text(text.TIER))
+    tier: str = attrs.field(
+        default="bronze",
+        validator=_text(text.TIER),
+        metadata={METADATA_KEY: {"enum": [tier.value for tier in Tier]}},
+    )
 
 
 @attrs.frozen(kw_only=True)
