@@ -84,6 +84,8 @@ ROWS: dict[str, list[Endpoint]] = {
         E("GET", "/openapi.json", 200, lambda w: "/openapi.json"),
         E("GET", "/asyncapi.json", 200, lambda w: "/asyncapi.json"),
         E("GET", "/docs", 200, lambda w: "/docs"),
+        # The page's own files are part of /docs.
+        E("GET", "/docs/assets/<name>", 200, lambda w: "/docs/assets/shop-docs.js"),
     ],
     "`GET /metrics`": [E("GET", "/metrics", 200, lambda w: "/metrics")],
     "`POST /products`, `PUT …/price`, `POST …/discontinue`": [

@@ -143,6 +143,33 @@ def test_the_installed_wheel_creates_every_table_and_serves_commands(
         engine.dispose()
 
 
+def test_the_installed_wheel_serves_its_documents_and_the_docs_page_without_a_cdn(
+    wheel: Path, shop_bin: Path, tmp_path: Path
+):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {
+        "shop/entrypoints/documents/docs.html",
+        "shop/entrypoints/documents/shop-docs.js",
+    } <= names
+    served = (
+        "import re; from shop.config import Settings; from shop.entrypoints.app import create_app;"
+        "client = create_app(Settings(database_url='sqlite://')).test_client();"
+        "page = client.get('/docs'); assert page.status_code == 200, page.status_code;"
+        'files = re.findall(r\'(?:src|href)="([^"]+)"\', page.get_data(as_text=True));'
+        "assert files and all(f.startswith('/docs/assets/') for f in files), files;"
+        "assert all(client.get(f).status_code == 200 for f in files);"
+        "assert client.get('/openapi.json').get_json()['openapi'] == '3.1.0';"
+        "assert client.get('/asyncapi.json').get_json()['asyncapi'] == '3.0.0';"
+        "print(len(files))"
+    )
+    answer = _shop(shop_bin, tmp_path, "-c", served, program="python")
+    assert answer.returncode == 0, answer.stderr
+    assert int(answer.stdout) >= 4
+    printed = _shop(shop_bin, tmp_path, "openapi")
+    assert printed.returncode == 0, printed.stderr
+    assert '"openapi": "3.1.0"' in printed.stdout
+
+
 def test_the_installed_wheel_says_its_version(shop_bin: Path, tmp_path: Path):
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     answer = _shop(shop_bin, tmp_path, "--version")

@@ -14,7 +14,9 @@ from typing import Any
 import attrs
 
 from seedwork.messages import Command
+from seedwork.schema import METADATA_KEY, describe
 from shop.domain import text
+from shop.domain.customers import Tier
 from shop.domain.errors import InvalidValue
 from shop.domain.money import Money, check_currency
 
@@ -25,7 +27,7 @@ def _text(rule: text.TextRule) -> Any:
     def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
         rule.check(attribute.name, value)
 
-    return check
+    return describe(check, rule.json_schema())
 
 
 def _count(minimum: int) -> Any:
@@ -37,7 +39,7 @@ def _count(minimum: int) -> Any:
                 attribute.name, f"The {attribute.name} is a whole number >= {minimum}."
             )
 
-    return check
+    return describe(check, {"minimum": minimum})
 
 
 def _money(_: Any, attribute: attrs.Attribute[Money], value: Money) -> None:
@@ -105,7 +107,11 @@ class RegisterCustomer(Command):
     customer_id: str = attrs.field(validator=_ID)
     name: str = attrs.field(validator=_NAME)
     email: str = attrs.field(validator=_text(text.EMAIL))
-    tier: str = attrs.field(default="bronze", validator=_text(text.TIER))
+    tier: str = attrs.field(
+        default="bronze",
+        validator=_text(text.TIER),
+        metadata={METADATA_KEY: {"enum": [tier.value for tier in Tier]}},
+    )
 
 
 @attrs.frozen(kw_only=True)

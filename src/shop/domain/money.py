@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from seedwork.schema import METADATA_KEY
 from shop.domain.errors import CurrencyMismatch, InvalidValue
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -68,8 +69,13 @@ def check_currency(code: object) -> str:
 class Money:
     """An amount of one currency in minor units (cents); never negative."""
 
-    amount: int = attrs.field(validator=_amount_is_a_non_negative_integer)
-    currency: str = attrs.field(validator=_currency_is_three_capital_letters)
+    amount: int = attrs.field(
+        validator=_amount_is_a_non_negative_integer, metadata={METADATA_KEY: {"minimum": 0}}
+    )
+    currency: str = attrs.field(
+        validator=_currency_is_three_capital_letters,
+        metadata={METADATA_KEY: {"pattern": "^[A-Z]{3}$"}},
+    )
 
     @classmethod
     def of(cls, amount: int, currency: str) -> Money:

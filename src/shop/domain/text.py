@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import attrs
 
@@ -69,6 +70,14 @@ class TextRule:
         if self.pattern is not None:
             return f"The {label} is {self.allows}."
         return f"The {label} has 1 to {self.longest} characters: {self.allows}."
+
+    def json_schema(self) -> dict[str, Any]:
+        """The rule as JSON Schema keywords: the length, the pattern, and in words the rest."""
+        schema: dict[str, Any] = {"minLength": 1, "maxLength": self.longest}
+        if self.pattern is not None:
+            schema["pattern"] = f"^{self.pattern.pattern}$"
+        schema["description"] = self.allows[:1].upper() + self.allows[1:] + "."
+        return schema
 
     def _follows(self, value: str) -> bool:
         if not 1 <= len(value) <= self.longest:

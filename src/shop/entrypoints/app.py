@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from seedwork.bus import MessageBus
@@ -43,19 +43,19 @@ def create_app(
     if views is None:
         assert shop is not None
         views = SqlReadModels(shop.engine)
-    app = ShopFlask("shop")
+    app = ShopFlask("shop", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["bus"] = bus
     app.extensions["views"] = views
     if shop is not None:
         app.extensions["shop"] = shop
+    configured = shop.settings if shop is not None else settings or Settings.from_env()
     if tokens is None:
-        configured = shop.settings if shop is not None else settings or Settings.from_env()
         tokens = TokenVerifier.from_settings(configured.auth)
     door.install(app, tokens)
+    app.extensions["channel_prefix"] = configured.channel_prefix  # for /asyncapi.json
     app.before_request(_refuse_large_bodies)
-    app.add_url_rule("/health", "health", _health)
     _register_blueprints(app)
     _register_error_handlers(app)
     app.wsgi_app = RequestContext(app.wsgi_app)  # type: ignore[method-assign]
@@ -84,25 +84,6 @@ def _refuse_large_bodies() -> Response | None:
     if length is not None and length > MAX_BODY:
         return problem(413, f"the request body is larger than {MAX_BODY} bytes")
     return None
-
-
-def _health() -> tuple[Response, int]:
-    views: ReadModels = current_app.extensions["views"]
-    shop: Shop | None = current_app.extensions.get("shop")
-    status = {"status": "ok", "database": "ok", "redis": "ok"}
-    try:
-        views.ping()
-    except Exception:  # noqa: BLE001 - any failure means unavailable
-        status["database"] = "unavailable"
-    if shop is not None and shop.redis is not None:
-        try:
-            shop.redis.ping()
-        except Exception:  # noqa: BLE001
-            status["redis"] = "unavailable"
-    healthy = status["database"] == "ok" and status["redis"] == "ok"
-    if not healthy:
-        status["status"] = "unavailable"
-    return jsonify(status), 200 if healthy else 503
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     views = commands.add_parser("views", help="read models")
     views_commands = views.add_subparsers(dest="views_command", required=True, metavar="ACTION")
     views_commands.add_parser("rebuild", help="rebuild the read models from the event log")
+    commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the HTTP API")
+    commands.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of the Redis channels")
     health = commands.add_parser(
         "health", help="exit 0 if a role beats in this directory (a container's health check)"
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -33,6 +35,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "views": views_rebuild,
         "health": health,
         "tokens": tokens,
+        "openapi": print_openapi,
+        "asyncapi": print_asyncapi,
     }[args.command]
     try:
         return handler(args, settings)
@@ -177,6 +181,29 @@ def tokens(args: argparse.Namespace, settings: Settings) -> int:
     from shop.entrypoints.tokens_cli import tokens_command
 
     return tokens_command(args, settings)
+
+
+def print_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the OpenAPI document that ``GET /openapi.json`` serves."""
+    from shop.entrypoints.documents.openapi import openapi_document
+
+    return _print_json(openapi_document())
+
+
+def print_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the AsyncAPI document that ``GET /asyncapi.json`` serves, for the configured prefix."""
+    from shop.entrypoints.documents.asyncapi import asyncapi_document
+
+    return _print_json(asyncapi_document(settings.channel_prefix))
+
+
+def _print_json(document: dict[str, Any]) -> int:
+    try:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (``| head``) left: nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def _shop(settings: Settings) -> Shop:

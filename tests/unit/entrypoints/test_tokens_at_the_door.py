@@ -180,7 +180,7 @@ def test_a_forbidden_answer_is_problem_json_naming_only_the_role(app: Flask) -> 
         "type": "about:blank",
         "title": "Forbidden",
         "status": 403,
-        "detail": "The warehouse role may not register customers.",
+        "detail": "The warehouse role may not call POST /customers.",
     }
 
 

@@ -1,4 +1,4 @@
-"""The HTTP API of CONTRACT §2: one blueprint per bounded context."""
+"""The HTTP API of CONTRACT §2 and §5: one blueprint per bounded context, health, documents."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ def register(app: Flask) -> None:
     """Attach every context's blueprint to the app."""
     from shop.entrypoints.api.catalog import catalog
     from shop.entrypoints.api.customers import customers
+    from shop.entrypoints.api.documents import documents
+    from shop.entrypoints.api.health import health
     from shop.entrypoints.api.inventory import inventory
     from shop.entrypoints.api.orders import orders
 
-    for blueprint in (catalog, inventory, customers, orders):
+    for blueprint in (health, documents, catalog, inventory, customers, orders):
         app.register_blueprint(blueprint)
