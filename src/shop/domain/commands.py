@@ -30,6 +30,16 @@ def _text(rule: text.TextRule) -> Any:
     return describe(check, rule.json_schema())
 
 
+def _tier() -> Any:
+    """A validator: the name of a tier (text first, then one of ``Tier``)."""
+
+    def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+        text.TIER.check(attribute.name, value)
+        Tier.parse(value)
+
+    return describe(check, text.TIER.json_schema())
+
+
 def _count(minimum: int) -> Any:
     """A validator: a whole number (not a bool) of at least ``minimum``."""
 
@@ -109,7 +119,7 @@ class RegisterCustomer(Command):
     email: str = attrs.field(validator=_text(text.EMAIL))
     tier: str = attrs.field(
         default="bronze",
-        validator=_text(text.TIER),
+        validator=_tier(),
         metadata={METADATA_KEY: {"enum": [tier.value for tier in Tier]}},
     )
 
