@@ -89,6 +89,7 @@ def _shop(
     database_url: str = "",
     program: str = "shop",
     timeout: float = 180,
+    auth_secret: str = "",
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed ``shop`` (or its python) from ``cwd``, away from the sources."""
     env = {
@@ -98,6 +99,8 @@ def _shop(
     }
     if database_url:
         env["DATABASE_URL"] = database_url
+    if auth_secret:
+        env["SHOP_AUTH_SECRET"] = auth_secret
     return _run(shop_bin / program, *args, cwd=cwd, env=env, timeout=timeout)
 
 
@@ -153,7 +156,7 @@ def test_the_installed_wheel_serves_its_documents_and_the_docs_page_without_a_cd
     } <= names
     served = (
         "import re; from shop.config import Settings; from shop.entrypoints.app import create_app;"
-        "client = create_app(Settings(database_url='sqlite://')).test_client();"
+        "client = create_app(Settings.from_env()).test_client();"
         "page = client.get('/docs'); assert page.status_code == 200, page.status_code;"
         'files = re.findall(r\'(?:src|href)="([^"]+)"\', page.get_data(as_text=True));'
         "assert files and all(f.startswith('/docs/assets/') for f in files), files;"
@@ -162,7 +165,16 @@ def test_the_installed_wheel_serves_its_documents_and_the_docs_page_without_a_cd
         "assert client.get('/asyncapi.json').get_json()['asyncapi'] == '3.0.0';"
         "print(len(files))"
     )
-    answer = _shop(shop_bin, tmp_path, "-c", served, program="python")
+    # A server always has a key to check tokens with, even to serve only public pages.
+    answer = _shop(
+        shop_bin,
+        tmp_path,
+        "-c",
+        served,
+        program="python",
+        database_url="sqlite://",
+        auth_secret="wheel-test-secret-of-at-least-32-bytes",
+    )
     assert answer.returncode == 0, answer.stderr
     assert int(answer.stdout) >= 4
     printed = _shop(shop_bin, tmp_path, "openapi")
