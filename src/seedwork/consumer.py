@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,6 +30,10 @@ from seedwork.command_reader import CommandReader, NotAccepted
 from seedwork.errors import ConcurrencyConflict, InvalidPayload, MessageError
 from seedwork.messages import Envelope
 from seedwork.redis_streams import DeadLetterStream, sleeper
+
+if TYPE_CHECKING:
+    from seedwork.observability.metrics import Metrics
+    from seedwork.observability.tracing import Tracing
 
 __all__ = ["CommandConsumer", "CommandReader", "ConsumerStats", "NotAccepted", "Outcome"]
 
@@ -80,7 +84,11 @@ class CommandConsumer:
         transient: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
         transient_attempts: int = 5,
         max_backoff: float = 2.0,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
         self._bus = bus
         self._reader = reader
         self.dead_letters = dead_letters
@@ -110,6 +118,17 @@ class CommandConsumer:
 
     def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
         """Handle a command envelope, retrying transient errors; never raises for it."""
+        if self._tracing is None:
+            return self._run(envelope, stop)
+        with self._tracing.consuming(envelope) as span:
+            # The command's spans are children of this one.
+            traced = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
+            outcome = self._run(traced, stop)
+            if not outcome.ok:
+                self._tracing.failed(span, outcome.error)
+            return outcome
+
+    def _run(self, envelope: Envelope, stop: threading.Event | None) -> Outcome:
         retrying = Retrying(
             retry=retry_if_exception_type(self._transient),
             stop=stop_after_attempt(self._attempts)
@@ -167,6 +186,8 @@ class CommandConsumer:
     def reject(self, raw: str | bytes, error: str, channel: str) -> None:
         """Dead-letter a message with the reason, count it and log it."""
         entry = self.dead_letters.add(raw, error, channel)
+        if self._metrics is not None:
+            self._metrics.dead_lettered(error)
         total = self.stats.count(Outcome(ok=False, error=error))
         log.warning(
             "dead letter id=%s channel=%s error=%s dead_letters=%d message=%.200r",

@@ -61,7 +61,8 @@ class Envelope:
     """A message with the metadata that travels with it.
 
     ``correlation_id`` is shared by every message that follows from one first message;
-    ``causation_id`` is the id of the message whose handling produced this one.
+    ``causation_id`` is the id of the message whose handling produced this one;
+    ``traceparent`` (W3C trace context) names the span that made it, when traces are on.
     """
 
     message: Message
@@ -69,6 +70,7 @@ class Envelope:
     correlation_id: str = attrs.field(default=None)
     causation_id: str | None = None
     occurred_at: datetime = attrs.field(factory=utcnow)
+    traceparent: str | None = attrs.field(default=None, eq=False)
     # Events are always applied at most once per handler, so re-dispatching them is safe.
     dedupe: bool = attrs.field(
         default=attrs.Factory(lambda self: isinstance(self.message, Event), takes_self=True)
@@ -86,12 +88,13 @@ class Envelope:
         """The message's wire name."""
         return self.message.message_name()
 
-    def caused(self, message: Message) -> Envelope:
+    def caused(self, message: Message, traceparent: str | None = None) -> Envelope:
         """Wrap a message that follows from this one (same correlation, caused by it)."""
         return Envelope(
             message=message,
             correlation_id=self.correlation_id,
             causation_id=self.message_id,
+            traceparent=traceparent,
         )
 
 

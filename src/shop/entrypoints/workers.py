@@ -67,7 +67,16 @@ def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
     channels = Channels(shop.settings.channel_prefix)
     publisher = RedisPublisher(_redis(shop), channels.events_stream)
     outbox = orm.seedwork_tables.outbox
-    return OutboxRelay(shop.engine, outbox, publisher, channels, INTEGRATION_EVENTS, listen=listen)
+    return OutboxRelay(
+        shop.engine,
+        outbox,
+        publisher,
+        channels,
+        INTEGRATION_EVENTS,
+        listen=listen,
+        metrics=shop.metrics,
+        tracing=shop.tracing,
+    )
 
 
 def build_consumer(shop: Shop) -> CommandConsumer:
@@ -77,7 +86,9 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     dead_letters = DeadLetterStream(
         _redis(shop), channels.dead_letters_stream, redact=shop.settings.redactor()
     )
-    return CommandConsumer(shop.bus, reader, dead_letters)
+    return CommandConsumer(
+        shop.bus, reader, dead_letters, metrics=shop.metrics, tracing=shop.tracing
+    )
 
 
 def build_listeners(
