@@ -28,7 +28,7 @@ class Metrics:
     """The counters: HTTP requests, messages handled/failed/retried, dead letters, publishes."""
 
     def __init__(self, namespace: str = "shop") -> None:
-        ns = namespace
+        self.namespace = ns = namespace
         self.http_requests = Counter(
             "http_requests", "HTTP requests answered", ["method", "route", "status"],
             namespace=ns, registry=None,
