@@ -188,11 +188,11 @@ class MessageBus:
             self._metrics.retried("command", envelope.name)
 
     def _handle_event(self, envelope: Envelope, queue: deque[Envelope]) -> None:
-        for bound in self._events.get(type(envelope.message), ()):
+        handlers = self._events.get(type(envelope.message), ())
+        given_up = False
+        for bound in handlers:
             try:
                 self._invoke(bound, envelope, queue)
-                if self._metrics is not None:
-                    self._metrics.handled("event", envelope.name)
                 continue
             except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
                 if self._metrics is not None:
@@ -219,8 +219,6 @@ class MessageBus:
             )
             try:
                 retrying(self._invoke, bound, envelope, queue)
-                if self._metrics is not None:
-                    self._metrics.handled("event", envelope.name)
             except Exception as error:  # noqa: BLE001
                 log.error(
                     "event handler dead-lettered",
@@ -230,9 +228,14 @@ class MessageBus:
                         "error": repr(error),
                     },
                 )
+                given_up = True
                 if self._metrics is not None:
                     self._metrics.failed("event", envelope.name)
                 self._dead_letters.record(envelope, bound.name, error)
+        # Counted once per event, when every handler applied it (a count per handler would
+        # cost each message a counter update per reaction).
+        if handlers and not given_up and self._metrics is not None:
+            self._metrics.handled("event", envelope.name)
 
     def _event_retried(self, envelope: Envelope) -> Callable[[Any], None] | None:
         metrics = self._metrics

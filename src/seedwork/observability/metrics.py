@@ -39,11 +39,11 @@ class Metrics:
         )  # fmt: skip
         labels = ["kind", "type"]
         self.messages_handled = Counter(
-            "messages_handled", "Messages a handler applied (kind: command or event)", labels,
+            "messages_handled", "Commands applied; events applied by all their handlers", labels,
             namespace=ns, registry=None,
         )  # fmt: skip
         self.messages_failed = Counter(
-            "messages_failed", "Commands that failed; events a handler gave up on", labels,
+            "messages_failed", "Commands that failed; event handlers given up on", labels,
             namespace=ns, registry=None,
         )  # fmt: skip
         self.messages_retried = Counter(
@@ -83,7 +83,7 @@ class Metrics:
         self._child(self.http_duration, method, route, code).observe(seconds)
 
     def handled(self, kind: str, name: str) -> None:
-        """A handler applied a message (or found it already applied)."""
+        """A command was applied, or an event by all its handlers (or found already applied)."""
         self._child(self.messages_handled, kind, name).inc()
 
     def failed(self, kind: str, name: str) -> None:
