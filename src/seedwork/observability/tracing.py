@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from seedwork.errors import ConfigurationError
 from seedwork.messages import Envelope
+from seedwork.observability.settings import exporter_names
 from seedwork.observability.traceparent import valid_traceparent
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -132,9 +132,7 @@ def tracing_from_env(
     SDK reads the rest itself (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_*``, ``OTEL_BSP_*``,
     ``OTEL_TRACES_SAMPLER``…).
     """
-    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return None
-    names = _exporter_names(environ)
+    names = exporter_names(environ)
     if not names:
         return None
     attributes: dict[str, Any] = {}
@@ -145,22 +143,6 @@ def tracing_from_env(
     for name in names:
         provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
     return Tracing(provider)
-
-
-def _exporter_names(environ: Mapping[str, str]) -> list[str]:
-    chosen = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if not chosen:
-        endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get(
-            "OTEL_EXPORTER_OTLP_ENDPOINT"
-        )
-        return ["otlp"] if endpoint else []
-    names = [name.strip() for name in chosen.split(",") if name.strip()]
-    unknown = sorted(set(names) - {"otlp", "console", "none"})
-    if unknown:
-        raise ConfigurationError(
-            f"OTEL_TRACES_EXPORTER: unknown exporter {unknown[0]!r} (otlp, console or none)"
-        )
-    return [name for name in names if name != "none"]
 
 
 def _exporter(name: str) -> SpanExporter:
