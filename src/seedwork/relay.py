@@ -221,12 +221,11 @@ class OutboxRelay:
         try:
             self._publisher.publish_batch(messages)
         except Exception as error:
-            for span in spans:
-                span.record_exception(error)
-                span.end()
+            if self._tracing is not None:
+                self._tracing.end(spans, error)
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
-        for span in spans:
-            span.end()
+        if self._tracing is not None:
+            self._tracing.end(spans)
         if self._metrics is not None:
             self._metrics.published(row.type for row in rows if row.type in self._integration)
 

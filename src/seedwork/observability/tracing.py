@@ -117,6 +117,15 @@ class Tracing:
             )
         return spans
 
+    @staticmethod
+    def end(spans: Sequence[Span], error: BaseException | None = None) -> None:
+        """End started spans, marked failed by ``error`` when given."""
+        for span in spans:
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            span.end()
+
     def flush(self) -> None:
         """Export the finished spans now."""
         self.provider.force_flush()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,9 +27,12 @@ from redis import Redis
 
 from seedwork.messages import new_id
 from seedwork.observability.tracing import Tracing
+from seedwork.outbox_status import outbox_status
 from seedwork.redis_streams import Channels
+from seedwork.relay import OutboxRelay, PublishFailed
+from shop.adapters import orm
 from shop.bootstrap import Shop
-from shop.entrypoints.workers import build_relay
+from shop.entrypoints.workers import INTEGRATION_EVENTS, build_relay
 from tests.integration.observability.conftest import call, create_client, draft_order
 from tests.integration.redis.world import stream_messages
 
@@ -157,3 +161,40 @@ def run_consumer_until_shipped(
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0, err.read_text()
     return spans_of(out.read_text())
+
+
+class DownPublisher:
+    """A Redis that refuses every publish."""
+
+    def publish_batch(self, messages: list[tuple[str, str]]) -> None:
+        raise ConnectionError("redis is down")
+
+
+def test_a_publish_that_fails_ends_its_spans_marked_failed_and_nothing_is_marked_sent(
+    wired: Callable[..., Shop],
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    shop = wired(tracing=Tracing(provider))
+    client = create_client(shop)
+    price = {"amount": 100, "currency": "EUR"}
+    sku = f"SKU-{uuid.uuid4().hex[:8].upper()}"
+    call(client, "POST", "/products", 201, json={"sku": sku, "name": "A thing", "price": price})
+    relay = OutboxRelay(
+        shop.engine,
+        orm.seedwork_tables.outbox,
+        DownPublisher(),
+        Channels(shop.settings.channel_prefix),
+        INTEGRATION_EVENTS,
+        tracing=shop.tracing,
+    )
+    with pytest.raises(PublishFailed):
+        relay.relay_once()
+    relay.close()
+    publish = the(
+        [json.loads(s.to_json()) for s in exporter.get_finished_spans()], "publish ProductAdded"
+    )
+    assert publish["status"]["status_code"] == "ERROR"
+    assert "redis is down" in publish["status"]["description"]
+    assert outbox_status(shop.engine, orm.seedwork_tables.outbox).pending == 1
