@@ -17,6 +17,7 @@ from seedwork.bus import MessageBus
 from seedwork.injection import Dependencies
 from seedwork.messages import Command, Event
 from seedwork.model import AggregateRoot
+from seedwork.observability.metrics import Metrics
 from seedwork.testing import FakeDeadLetters, FakeRepository, FakeUnitOfWork
 
 COMMANDS_PER_ROUND = 2_000
@@ -66,8 +67,8 @@ def _world() -> tuple[FakeRepository, dict[str, int]]:
     return FakeRepository([Account("a")]), {"count": 0, "balance": 0}
 
 
-def through_the_bus(n: int) -> float:
-    """Seconds per command through bus + injection + fake unit of work."""
+def through_the_bus(n: int, metrics: Metrics | None = None) -> float:
+    """Seconds per command through bus + injection + fake unit of work (counted by ``metrics``)."""
     repository, tally = _world()
     bus = MessageBus(
         command_handlers={Deposit: deposit},
@@ -77,6 +78,7 @@ def through_the_bus(n: int) -> float:
             factories={"uow": lambda: FakeUnitOfWork(accounts=repository)},
         ),
         dead_letters=FakeDeadLetters(),
+        metrics=metrics,
     )
     commands = [Deposit(account_id="a", amount=1) for _ in range(n)]
     started = time.perf_counter()
@@ -106,15 +108,20 @@ def direct_calls(n: int) -> float:
 
 def main() -> None:
     """Alternate the two paths round by round and report medians and the overhead."""
+    metrics = Metrics(namespace="bench")
     through_the_bus(500)
+    through_the_bus(500, metrics)
     direct_calls(500)
     bus_times: list[float] = []
+    counted_times: list[float] = []
     direct_times: list[float] = []
     gc.collect()
     for _ in range(ROUNDS):
         bus_times.append(through_the_bus(COMMANDS_PER_ROUND))
+        counted_times.append(through_the_bus(COMMANDS_PER_ROUND, metrics))
         direct_times.append(direct_calls(COMMANDS_PER_ROUND))
     bus = statistics.median(bus_times) * 1e6
+    counted = statistics.median(counted_times) * 1e6
     direct = statistics.median(direct_times) * 1e6
     # One command and the one event it raises: two messages through the bus per command.
     per_message = (bus - direct) / 2
@@ -122,6 +129,8 @@ def main() -> None:
     print(f"   direct calls {direct:8.2f} µs per command")
     print(f"   ratio        {bus / direct:8.2f} x")
     print(f"   overhead     {per_message:8.2f} µs per message (goal <= 3 µs)")
+    metered = (counted - bus) / 2
+    print(f"   with metrics {counted:8.2f} µs per command ({metered:+.2f} µs per message)")
 
 
 if __name__ == "__main__":

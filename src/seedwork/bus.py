@@ -12,7 +12,7 @@ import copy
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -22,6 +22,10 @@ from seedwork.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationEr
 from seedwork.injection import BoundHandler, Dependencies, Handler, bind
 from seedwork.messages import Command, Envelope, Event, Message, Principal
 from seedwork.uow import Handling
+
+if TYPE_CHECKING:
+    from seedwork.observability.metrics import Metrics
+    from seedwork.observability.tracing import Tracing
 
 log = logging.getLogger("seedwork.bus")
 
@@ -57,6 +61,8 @@ class MessageBus:
         dead_letters: DeadLetterSink,
         retry: RetryPolicy = RetryPolicy(),
         on_commit: Callable[[list[Envelope]], None] | None = None,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._commands: dict[type[Message], BoundHandler] = {}
         for command_type, handler in command_handlers.items():
@@ -73,6 +79,9 @@ class MessageBus:
         # Told of the events of every commit as soon as it happened (wakes an outbox relay).
         self._on_commit = on_commit
         self._acting_as: Principal | None = None
+        # Observability hooks, None when off (then they cost nothing).
+        self._metrics = metrics
+        self._tracing = tracing
 
     def acting_as(self, principal: Principal) -> MessageBus:
         """This bus, handling every message given to it as sent by ``principal``.
@@ -130,6 +139,8 @@ class MessageBus:
             envelope = attrs.evolve(
                 envelope, principal=self._acting_as, actor=self._acting_as.subject
             )
+        if self._tracing is not None and envelope.traceparent is None:
+            envelope = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
         queue: deque[Envelope] = deque([envelope])
         result = None
         while queue:
@@ -158,10 +169,19 @@ class MessageBus:
             bound = self._commands[type(envelope.message)]
         except KeyError:
             raise ConfigurationError(f"no handler for command {envelope.name}") from None
+        metrics = self._metrics
         try:
-            return self._invoke(bound, envelope, queue)
+            result = self._invoke(bound, envelope, queue)
         except ConcurrencyConflict:
             pass
+        except Exception:
+            if metrics is not None:
+                metrics.failed("command", envelope.name)
+            raise
+        else:
+            if metrics is not None:
+                metrics.handled("command", envelope.name)
+            return result
         retrying = Retrying(
             stop=stop_after_attempt(self._retry.conflict_attempts - 1),
             wait=wait_random_exponential(
@@ -169,19 +189,35 @@ class MessageBus:
             ),
             retry=retry_if_exception_type(ConcurrencyConflict),
             reraise=True,
-            before_sleep=lambda state: log.info(
-                "retrying after conflict",
-                extra={"handler": bound.name, "attempt": state.attempt_number},
-            ),
+            before_sleep=lambda state: self._retrying(envelope, bound, state.attempt_number),
         )
-        return retrying(self._invoke, bound, envelope, queue)
+        self._retrying(envelope, bound, 0)
+        try:
+            result = retrying(self._invoke, bound, envelope, queue)
+        except Exception:
+            if metrics is not None:
+                metrics.failed("command", envelope.name)
+            raise
+        if metrics is not None:
+            metrics.handled("command", envelope.name)
+        return result
+
+    def _retrying(self, envelope: Envelope, bound: BoundHandler, attempt: int) -> None:
+        if attempt:
+            log.info("retrying after conflict", extra={"handler": bound.name, "attempt": attempt})
+        if self._metrics is not None:
+            self._metrics.retried("command", envelope.name)
 
     def _handle_event(self, envelope: Envelope, queue: deque[Envelope]) -> None:
-        for bound in self._events.get(type(envelope.message), ()):
+        handlers = self._events.get(type(envelope.message), ())
+        given_up = False
+        for bound in handlers:
             try:
                 self._invoke(bound, envelope, queue)
                 continue
             except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
+                if self._metrics is not None:
+                    self._metrics.retried("event", envelope.name)
                 log.warning(
                     "event handler failed, retrying",
                     extra={
@@ -200,6 +236,7 @@ class MessageBus:
                 ),
                 retry=self._retry_event_error(),
                 reraise=True,
+                before_sleep=self._event_retried(envelope),
             )
             try:
                 retrying(self._invoke, bound, envelope, queue)
@@ -212,7 +249,20 @@ class MessageBus:
                         "error": repr(error),
                     },
                 )
+                given_up = True
+                if self._metrics is not None:
+                    self._metrics.failed("event", envelope.name)
                 self._dead_letters.record(envelope, bound.name, error)
+        # Counted once per event, when every handler applied it (a count per handler would
+        # cost each message a counter update per reaction).
+        if handlers and not given_up and self._metrics is not None:
+            self._metrics.handled("event", envelope.name)
+
+    def _event_retried(self, envelope: Envelope) -> Callable[[Any], None] | None:
+        metrics = self._metrics
+        if metrics is None:
+            return None
+        return lambda _state: metrics.retried("event", envelope.name)
 
     def _retry_event_error(self) -> Callable[[Any], bool]:
         attempts = self._retry.event_attempts
@@ -228,10 +278,24 @@ class MessageBus:
         return should_retry
 
     def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
+        if self._tracing is None:
+            return self._apply(bound, envelope, queue)
+        command = isinstance(envelope.message, Command)
+        name = f"command {envelope.name}" if command else f"reaction {envelope.name} {bound.name}"
+        attributes = {
+            "shop.correlation_id": envelope.correlation_id,
+            "shop.message_id": envelope.message_id,
+            "shop.message_type": envelope.name,
+            "shop.handler": bound.name,
+        }
+        with self._tracing.span(name, parent=envelope.traceparent, attributes=attributes):
+            return self._apply(bound, envelope, queue)
+
+    def _apply(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
         kwargs = bound.dependencies(envelope)
         uow = kwargs.get("uow")
         if uow is not None:
-            uow.handling = Handling(envelope=envelope, handler=bound.name)
+            uow.handling = Handling(envelope=envelope, handler=bound.name, tracing=self._tracing)
         token = context.push(handler=bound.name)
         try:
             result = bound.handler(envelope.message, **kwargs)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -29,6 +29,10 @@ from seedwork.failures import describe, is_transient, retry_transient
 from seedwork.inbox import Inbox
 from seedwork.messages import Envelope
 from seedwork.outcomes import ConsumerStats, DeadLetterStore, Outcome
+
+if TYPE_CHECKING:
+    from seedwork.observability.metrics import Metrics
+    from seedwork.observability.tracing import Tracing
 
 __all__ = [
     "CommandConsumer",
@@ -56,7 +60,11 @@ class CommandConsumer:
         inbox: Inbox | None = None,
         transient: Callable[[BaseException], bool] = is_transient,
         max_backoff: float = 2.0,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
         self._bus = bus
         self._reader = reader
         self.dead_letters = dead_letters
@@ -89,6 +97,17 @@ class CommandConsumer:
     def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
         """Handle a command envelope, retrying transient failures until it succeeds or
         ``stop`` is set; never raises for the message."""
+        if self._tracing is None:
+            return self._run(envelope, stop)
+        with self._tracing.consuming(envelope) as span:
+            # The command's spans are children of this one.
+            traced = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
+            outcome = self._run(traced, stop)
+            if not outcome.ok:
+                self._tracing.failed(span, outcome.error)
+            return outcome
+
+    def _run(self, envelope: Envelope, stop: threading.Event | None) -> Outcome:
         try:
             self._patiently(envelope, self._bus.handle, envelope, stop=stop)
         except Exception as error:  # noqa: BLE001 - any failure is this message's, not ours
@@ -218,6 +237,8 @@ class CommandConsumer:
     def reject(self, raw: str | bytes, error: str, channel: str | bytes) -> None:
         """Dead-letter a message with the reason, count it and log it."""
         entry = self.dead_letters.add(raw, error, channel)
+        if self._metrics is not None:
+            self._metrics.dead_lettered(error)
         total = self.stats.count(Outcome(ok=False, error=error))
         log.warning(
             "dead letter id=%s channel=%s error=%s dead_letters=%d message=%.200r",

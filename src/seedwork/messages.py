@@ -68,11 +68,12 @@ class Principal(Protocol):
 class Envelope:
     """A message with the metadata that travels with it.
 
-    ``correlation_id`` is shared by every message that follows from one first message;
-    ``causation_id`` is the id of the message whose handling produced this one.
-    ``principal`` is who sent a command (handlers get what the application derives from it by
-    injection); it never leaves the process. ``actor`` is the subject of the principal whose
-    command led to this message, carried through every message that follows from it.
+        ``correlation_id`` is shared by every message that follows from one first message;
+        ``causation_id`` is the id of the message whose handling produced this one;
+    ``traceparent`` (W3C trace context) names the span that made it, when traces are on.
+        ``principal`` is who sent a command (handlers get what the application derives from it by
+        injection); it never leaves the process. ``actor`` is the subject of the principal whose
+        command led to this message, carried through every message that follows from it.
     """
 
     message: Message
@@ -87,6 +88,7 @@ class Envelope:
             takes_self=True,
         )
     )
+    traceparent: str | None = attrs.field(default=None, eq=False)
     # Events are always applied at most once per handler, so re-dispatching them is safe.
     dedupe: bool = attrs.field(
         default=attrs.Factory(lambda self: isinstance(self.message, Event), takes_self=True)
@@ -104,13 +106,14 @@ class Envelope:
         """The message's wire name."""
         return self.message.message_name()
 
-    def caused(self, message: Message) -> Envelope:
+    def caused(self, message: Message, traceparent: str | None = None) -> Envelope:
         """Wrap a message that follows from this one (same correlation, caused by it)."""
         return Envelope(
             message=message,
             correlation_id=self.correlation_id,
             causation_id=self.message_id,
             actor=self.actor,
+            traceparent=traceparent,
         )
 
 

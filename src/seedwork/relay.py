@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Collection, Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row, Table, update
 from tenacity import (
@@ -41,6 +41,10 @@ from seedwork.messages import utcnow
 from seedwork.outbox_statements import OutboxStatements
 from seedwork.redis_streams import Channels, sleeper
 from seedwork.tables import wake_channel
+
+if TYPE_CHECKING:
+    from seedwork.observability.metrics import Metrics
+    from seedwork.observability.tracing import Tracing
 
 log = logging.getLogger("seedwork.relay")
 
@@ -75,7 +79,11 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         max_backoff: float = 5.0,
         listen: bool = False,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
         self._engine = engine
         self._outbox = outbox
         self._publisher = publisher
@@ -209,10 +217,17 @@ class OutboxRelay:
         ]
         if not messages:
             return
+        spans = [] if self._tracing is None else self._tracing.publish_spans(messages)
         try:
             self._publisher.publish_batch(messages)
         except Exception as error:
+            if self._tracing is not None:
+                self._tracing.end(spans, error)
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
+        if self._tracing is not None:
+            self._tracing.end(spans)
+        if self._metrics is not None:
+            self._metrics.published(row.type for row in rows if row.type in self._integration)
 
     def drain(self) -> int:
         """Relay batches until the outbox has nothing unsent, then close; returns the rows."""

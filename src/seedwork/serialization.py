@@ -13,6 +13,7 @@ import cattrs
 
 from seedwork.errors import FieldError, InvalidPayload, MessageError
 from seedwork.messages import Envelope, Message, MessageRegistry
+from seedwork.observability.traceparent import valid_traceparent
 from seedwork.structuring import make_converter, structure, structure_datetime
 
 __all__ = ["ENVELOPE_FIELDS", "Serializer", "make_converter", "parse_json"]
@@ -25,6 +26,7 @@ ENVELOPE_FIELDS = (
     "correlation_id",
     "causation_id",
     "actor",
+    "traceparent",
     "payload",
 )
 
@@ -76,7 +78,7 @@ class Serializer:
     def envelope_dict(self, envelope: Envelope) -> dict[str, Any]:
         """The contract's envelope as a dict."""
         message = envelope.message
-        return {
+        data = {
             "message_id": envelope.message_id,
             "type": message.message_name(),
             "version": message.VERSION,
@@ -86,6 +88,9 @@ class Serializer:
             "actor": envelope.actor,
             "payload": self.payload(message),
         }
+        if envelope.traceparent is not None:
+            data["traceparent"] = envelope.traceparent
+        return data
 
     def dumps(self, envelope: Envelope) -> str:
         """The envelope as compact JSON text."""
@@ -122,6 +127,8 @@ class Serializer:
                 extra["occurred_at"] = structure_datetime(occurred)
             except (TypeError, ValueError) as error:
                 raise InvalidPayload([FieldError("occurred_at", str(error))]) from None
+        # A trace context that cannot be continued is ignored, as W3C Trace Context asks.
+        extra["traceparent"] = valid_traceparent(data.get("traceparent"))
         return Envelope(message=message, causation_id=causation, actor=actor, **extra)
 
     def loads(self, text: str | bytes, *, default_type: str | None = None) -> Envelope:

@@ -99,14 +99,20 @@ class FakeUnitOfWork:
             error, self.fail_next_commit = self.fail_next_commit, None
             raise error
         cause = self.handling.envelope if self.handling is not None else None
+        tracing = self.handling.tracing if self.handling is not None else None
+        trace = tracing.traceparent() if tracing is not None else None
         envelopes = [
-            cause.caused(event) if cause else Envelope(message=event)
+            cause.caused(event, trace) if cause else Envelope(message=event, traceparent=trace)
             for aggregate in self._seen
             for event in aggregate.collect_events()
         ]
         if self.handling is not None and self.handling.dedupe:
             self.inbox.processed.add(self._inbox_key())
-        self.outbox.extend(envelopes)
+        if tracing is not None and envelopes:
+            with tracing.span("outbox write", attributes={"shop.events": len(envelopes)}):
+                self.outbox.extend(envelopes)
+        else:
+            self.outbox.extend(envelopes)
         self._released = envelopes
         self._committed = True
         self.commits += 1

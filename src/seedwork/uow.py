@@ -5,12 +5,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import attrs
 
 from seedwork.messages import Envelope
 from seedwork.model import AggregateRoot
+
+if TYPE_CHECKING:
+    from seedwork.observability.tracing import Tracing
 
 
 @attrs.frozen
@@ -19,6 +22,8 @@ class Handling:
 
     envelope: Envelope
     handler: str
+    # Traces, when on: the events get the handler's span as traceparent; the commit a span.
+    tracing: Tracing | None = None
 
     @property
     def dedupe(self) -> bool:
@@ -119,7 +124,12 @@ class AbstractUnitOfWork(abc.ABC):
     def commit(self) -> None:
         """Commit the change and the envelopes of its events in one transaction."""
         envelopes = self._stamp()
-        self._commit(envelopes)
+        tracing = self.handling.tracing if self.handling is not None else None
+        if tracing is None or not envelopes:
+            self._commit(envelopes)
+        else:
+            with tracing.span("outbox write", attributes={"shop.events": len(envelopes)}):
+                self._commit(envelopes)
         self._committed = True
         self._released = envelopes
 
@@ -130,10 +140,15 @@ class AbstractUnitOfWork(abc.ABC):
 
     def _stamp(self) -> list[Envelope]:
         envelopes: list[Envelope] = []
-        cause = self.handling.envelope if self.handling is not None else None
+        handling = self.handling
+        cause = handling.envelope if handling is not None else None
+        trace = handling.tracing.traceparent() if handling and handling.tracing else None
         for aggregate in self._seen:
             for event in aggregate.collect_events():
-                envelopes.append(cause.caused(event) if cause else Envelope(message=event))
+                if cause is None:
+                    envelopes.append(Envelope(message=event, traceparent=trace))
+                else:
+                    envelopes.append(cause.caused(event, trace))
         return envelopes
 
     @abc.abstractmethod

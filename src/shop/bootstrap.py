@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from seedwork.bus import DeadLetterSink, MessageBus, RetryPolicy
+from seedwork.errors import ConfigurationError
 from seedwork.injection import Dependencies
 from seedwork.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.serialization import Serializer
@@ -23,6 +25,11 @@ from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.config import Settings
+from shop.errors import ConfigurationInvalid
+
+if TYPE_CHECKING:
+    from seedwork.observability.metrics import Metrics
+    from seedwork.observability.tracing import Tracing
 
 log = logging.getLogger("shop")
 
@@ -84,11 +91,15 @@ class Shop:
     serializer: Serializer
     bus: MessageBus
     uow_factory: Callable[[], SqlAlchemyUnitOfWork]
+    metrics: Metrics
+    tracing: Tracing | None = None
     redis: Redis | None = None
     on_commit: CommitHooks = attrs.field(factory=lambda: CommitHooks())
 
     def close(self) -> None:
-        """Dispose of the connection pools."""
+        """Dispose of the connection pools (and export the spans not exported yet)."""
+        if self.tracing is not None:
+            self.tracing.flush()
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()
@@ -104,12 +115,18 @@ def bootstrap(
     dead_letters: DeadLetterSink | None = None,
     retry: RetryPolicy | None = None,
     wake_relays: bool = False,
+    tracing: Tracing | None = None,
 ) -> Shop:
     """Wire the application. Nothing connects until the first message is handled.
 
     ``wake_relays``: commits NOTIFY relays in other processes (``shop api``, ``shop consumer``
     beside a standalone ``shop relay``); ``shop run`` wakes its own relay in-process.
+    ``tracing``: given (tests), or as the ``OTEL_*`` variables ask (off by default).
     """
+    from seedwork.observability.metrics import process_metrics
+
+    metrics = process_metrics()
+    tracing = tracing or process_tracing()
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(settings.database_url)
     orm.start_mappers()
@@ -139,6 +156,8 @@ def bootstrap(
         ),
         retry=retry or RetryPolicy(),
         on_commit=on_commit,
+        metrics=metrics,
+        tracing=tracing,
     )
     return Shop(
         settings=settings,
@@ -147,9 +166,22 @@ def bootstrap(
         serializer=serializer,
         bus=bus,
         uow_factory=uow_factory,
+        metrics=metrics,
+        tracing=tracing,
         redis=redis_client(settings.redis_url) if settings.redis_url else None,
         on_commit=on_commit,
     )
+
+
+@functools.cache
+def process_tracing() -> Tracing | None:
+    """This process's tracing, as the ``OTEL_*`` variables ask: None unless they ask for it."""
+    from seedwork.observability.tracing import tracing_from_env
+
+    try:
+        return tracing_from_env(os.environ)
+    except ConfigurationError as error:
+        raise ConfigurationInvalid(str(error)) from None
 
 
 def redis_client(url: str) -> Redis:

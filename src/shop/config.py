@@ -136,6 +136,7 @@ class Settings:
             raise ConfigurationInvalid(
                 f"SHOP_LOG_FORMAT must be text or json, got {env.get('SHOP_LOG_FORMAT')!r}"
             )
+        _check_tracing(env)
         return cls(
             database_url=database_url,
             redis_url=redis_url,
@@ -154,3 +155,14 @@ class Settings:
     def log_level_number(self) -> int:
         """The log level as the logging module's number."""
         return int(getattr(logging, self.log_level))
+
+
+def _check_tracing(env: Mapping[str, str]) -> None:
+    """The ``OTEL_*`` variables ask for exporters the shop has (read by ``bootstrap``)."""
+    from seedwork.errors import ConfigurationError
+    from seedwork.observability.settings import exporter_names
+
+    try:
+        exporter_names(env)
+    except ConfigurationError as error:
+        raise ConfigurationInvalid(str(error)) from None

@@ -44,6 +44,7 @@ BAD_SETTINGS = [
     ("SHOP_LOG_FORMAT", "xml", "SHOP_LOG_FORMAT"),
     ("SHOP_LOG_LEVEL", "LOUD", "SHOP_LOG_LEVEL"),
     ("SHOP_CHANNEL_PREFIX", "bad prefix!", "SHOP_CHANNEL_PREFIX"),
+    ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER"),
 ]
 
 #: Arguments no command accepts: (argv, what the line says).

@@ -58,6 +58,7 @@ def create_app(
     app.before_request(_refuse_large_bodies)
     _register_blueprints(app)
     _register_error_handlers(app)
+    _observe(app, shop)
     app.wsgi_app = RequestContext(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
@@ -77,6 +78,17 @@ def _register_blueprints(app: Flask) -> None:
     from shop.entrypoints import api
 
     api.register(app)
+
+
+def _observe(app: Flask, shop: Shop | None) -> None:
+    from seedwork.observability.metrics import process_metrics
+    from shop.entrypoints.http_observability import observe_requests
+    from shop.entrypoints.metrics import register_metrics
+
+    metrics = shop.metrics if shop is not None else process_metrics()
+    app.extensions["metrics"] = metrics
+    register_metrics(app)
+    observe_requests(app, metrics, shop.tracing if shop is not None else None)
 
 
 def _refuse_large_bodies() -> Response | None:

@@ -1,7 +1,19 @@
-"""Serving the API with gunicorn, configured from code."""
+"""Serving the API with gunicorn, configured from code.
+
+Metrics across workers: each worker's counters go to files in ``PROMETHEUS_MULTIPROC_DIR``
+that a scrape of any worker adds up. Unless the operator set that variable (a directory
+shared with ``shop consumer`` and ``shop relay``, say), each server run gets a fresh one,
+removed when it stops; it is set before any worker imports ``prometheus_client``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -44,6 +56,43 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
         "accesslog": "-",
         "logger_class": GunicornLogger,
         "loglevel": settings.log_level.lower(),
+        "child_exit": _worker_exited,
     }
-    ShopApplication(settings, options).run()
+    with multiprocess_metrics():
+        ShopApplication(settings, options).run()
     return 0
+
+
+@contextlib.contextmanager
+def multiprocess_metrics() -> Iterator[str]:
+    """``PROMETHEUS_MULTIPROC_DIR`` set for the workers: the operator's, or a fresh one."""
+    from seedwork.observability.metrics import MULTIPROC_DIR
+
+    given = os.environ.get(MULTIPROC_DIR)
+    if given:
+        yield given
+        return
+    directory = tempfile.mkdtemp(prefix="shop-metrics-")
+    os.environ[MULTIPROC_DIR] = directory
+    _refresh_value_class()
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROC_DIR, None)
+        _refresh_value_class()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _refresh_value_class() -> None:
+    # prometheus_client picks where values live when first imported; if this process already
+    # imported it, have it pick again (metrics are created in the workers, after this).
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        setattr(values, "ValueClass", values.get_value_class())  # noqa: B010
+
+
+def _worker_exited(server: Any, worker: Any) -> None:
+    """A worker is gone: its live gauges no longer count (its counters still do)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -70,7 +70,16 @@ def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
     channels = Channels(shop.settings.channel_prefix)
     publisher = RedisPublisher(_redis(shop), channels.events_stream, shop.settings.stream_maxlen)
     outbox = orm.seedwork_tables.outbox
-    return OutboxRelay(shop.engine, outbox, publisher, channels, INTEGRATION_EVENTS, listen=listen)
+    return OutboxRelay(
+        shop.engine,
+        outbox,
+        publisher,
+        channels,
+        INTEGRATION_EVENTS,
+        listen=listen,
+        metrics=shop.metrics,
+        tracing=shop.tracing,
+    )
 
 
 def build_consumer(shop: Shop) -> CommandConsumer:
@@ -91,7 +100,9 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     inbox = SqlInbox(shop.engine, orm.seedwork_tables.inbox)
     # Commands from Redis cannot say who sent them: they act as SHOP_REDIS_ROLE (CONTRACT §3).
     bus = shop.bus.acting_as(shop.settings.auth.redis_visa)
-    return CommandConsumer(bus, reader, dead_letters, inbox=inbox)
+    return CommandConsumer(
+        bus, reader, dead_letters, inbox=inbox, metrics=shop.metrics, tracing=shop.tracing
+    )
 
 
 def build_listeners(
