@@ -95,13 +95,17 @@ class MessageBus:
         """Whether a command type has a handler here."""
         return message_type in self._commands
 
-    def handle(self, message: Message | Envelope) -> Any:
+    def handle(
+        self, message: Message | Envelope, *, committed: list[Envelope] | None = None
+    ) -> Any:
         """Handle a message and everything that follows from it; return the command's result.
 
-        Errors of the command's handler propagate; event handler errors do not.
+        Errors of the command's handler propagate; event handler errors do not. When
+        ``committed`` is given, the events of every commit of this call are appended to it, in
+        commit order (an answer can be built from them instead of read back).
         """
         envelope = message if isinstance(message, Envelope) else Envelope(message=message)
-        queue: deque[Envelope] = deque([envelope])
+        queue = _Queue([envelope], committed)
         result = None
         while queue:
             current = queue.popleft()
@@ -118,7 +122,7 @@ class MessageBus:
         for envelope in envelopes:
             self.handle(attrs.evolve(envelope, dedupe=True))
 
-    def _handle_command(self, envelope: Envelope, queue: deque[Envelope]) -> Any:
+    def _handle_command(self, envelope: Envelope, queue: _Queue) -> Any:
         try:
             bound = self._commands[type(envelope.message)]
         except KeyError:
@@ -141,7 +145,7 @@ class MessageBus:
         )
         return retrying(self._invoke, bound, envelope, queue)
 
-    def _handle_event(self, envelope: Envelope, queue: deque[Envelope]) -> None:
+    def _handle_event(self, envelope: Envelope, queue: _Queue) -> None:
         for bound in self._events.get(type(envelope.message), ()):
             try:
                 self._invoke(bound, envelope, queue)
@@ -188,7 +192,7 @@ class MessageBus:
 
         return should_retry
 
-    def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
+    def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
         kwargs = bound.dependencies()
         uow = kwargs.get("uow")
         if uow is not None:
@@ -205,6 +209,16 @@ class MessageBus:
             committed = list(uow.collect_new_events())
             if committed:
                 queue.extend(committed)
+                if queue.committed is not None:
+                    queue.committed.extend(committed)
                 if self._on_commit is not None:
                     self._on_commit(committed)
         return result
+
+
+class _Queue(deque[Envelope]):
+    """The messages a ``handle`` call has yet to handle, and where it reports its commits."""
+
+    def __init__(self, messages: Iterable[Envelope], committed: list[Envelope] | None) -> None:
+        super().__init__(messages)
+        self.committed = committed
