@@ -203,8 +203,9 @@ PROJECTIONS: Mapping[type[Event], Projection] = {
 def project(session: Session, envelopes: Sequence[Envelope]) -> None:
     """Apply a commit's events to the read models, in the transaction that records them."""
     for envelope in envelopes:
-        projection = PROJECTIONS.get(type(envelope.message))
+        event = envelope.message
+        projection = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
         if projection is not None:
             position = envelope.log_position
             assert position is not None, "events are projected once they are in the log"
-            projection(session, envelope.message, position)
+            projection(session, event, position)

@@ -151,9 +151,7 @@ class SqlReadModels:
                     return None
                 return {"sku": sku, "available": 0, "batches": []}
             rows = connection.execute(
-                select(batch_view)
-                .where(batch_view.c.sku == sku)
-                .order_by(*_PREFERENCE)
+                select(batch_view).where(batch_view.c.sku == sku).order_by(*_PREFERENCE)
             ).mappings()
             return {"sku": sku, "available": available, "batches": [_batch(row) for row in rows]}
 

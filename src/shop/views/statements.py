@@ -109,7 +109,7 @@ def _values(shape: Shape, prefix: str, *, cast: bool) -> str:
         parameter = f":{prefix}{n}_{name}"
         if not cast:
             return parameter
-        kind = shape.table.c[name].type.compile(dialect=postgresql.dialect())
+        kind = shape.table.c[name].type.compile(dialect=_postgresql())
         return f"CAST({parameter} AS {kind})"
 
     rows = (
@@ -124,3 +124,8 @@ def _binds(shape: Shape, prefix: str) -> list[Any]:
         for n in range(shape.count)
         for name in shape.columns
     ]
+
+
+@functools.cache
+def _postgresql() -> Any:
+    return postgresql.dialect()  # type: ignore[no-untyped-call]
