@@ -115,6 +115,18 @@ def order_document(event: events.OrderRevised) -> dict[str, Any]:
     }
 
 
+def batch_document(sku: str, batch: events.BatchView) -> dict[str, Any]:
+    """One batch as the API shows it (``PUT /batches/<reference>/quantity``)."""
+    return {
+        "reference": batch.reference,
+        "sku": sku,
+        "eta": batch.eta.isoformat() if batch.eta is not None else None,
+        "quantity": batch.quantity,
+        "allocated": batch.allocated,
+        "available": batch.available,
+    }
+
+
 def order_revised(session: Session, event: events.OrderRevised, position: int) -> None:
     """The order's view and its entry in the customer's order list."""
     document = json.dumps(order_document(event), separators=(",", ":"))

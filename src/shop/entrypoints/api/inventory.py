@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shop.domain import commands
+from seedwork.messages import Envelope
+from shop.domain import commands, events
 from shop.entrypoints.api.http import answer, bus, command, json_body, path_id, views
+from shop.views.projections import batch_document
 
 inventory = Blueprint("inventory", __name__)
 
@@ -22,7 +24,18 @@ def add_batch() -> Response:
 def change_batch_quantity(reference: str) -> Response:
     """Set a batch's quantity; lines that no longer fit go elsewhere or wait."""
     reference = path_id(reference)
-    bus().handle(command(commands.ChangeBatchQuantity, json_body(), reference=reference))
+    committed: list[Envelope] = []
+    bus().handle(
+        command(commands.ChangeBatchQuantity, json_body(), reference=reference),
+        committed=committed,
+    )
+    # The batch as the call's last commit left it (as projected then), not read back.
+    for envelope in reversed(committed):
+        event = envelope.message
+        if isinstance(event, events.StockRevised):
+            for batch in event.batches:
+                if batch.reference == reference:
+                    return answer(batch_document(event.sku, batch))
     return answer(views().batch(reference))
 
 
