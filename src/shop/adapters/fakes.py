@@ -49,8 +49,11 @@ class FakeOrders(FakeRepository):
             if line.sku == sku and not line.allocated
         ]
 
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
-        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
+    def allocated_to(
+        self, batch_reference: str, covering: int | None = None
+    ) -> list[tuple[str, int]]:
+        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first;
+        with ``covering``, only the newest lines whose quantities first reach that many units."""
         self._notice_allocations()
         holding = [
             (self._allocations[order.order_id, line.sku][1], order.order_id, line.quantity)
@@ -59,7 +62,14 @@ class FakeOrders(FakeRepository):
             for line in order.lines
             if line.batch_reference == batch_reference
         ]
-        return [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+        found: list[tuple[str, int]] = []
+        units = 0
+        for _, order_id, quantity in sorted(holding, reverse=True):
+            if covering is not None and units >= covering:
+                break
+            found.append((order_id, quantity))
+            units += quantity
+        return found
 
     def _orders(self) -> list[Order]:
         return list(self)

@@ -50,8 +50,10 @@ def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOf
         stock = uow.stocks.get_by_batch(command.reference)
         if stock is None:
             raise BatchNotFound(command.reference)
-        available = stock.batch(command.reference).available
-        allocations = uow.orders.allocated_to(command.reference)
+        batch = stock.batch(command.reference)
+        available, excess = batch.available, batch.allocated - command.quantity
+        # Only the newest lines that must give their units back are read, if any must.
+        allocations = uow.orders.allocated_to(command.reference, excess) if excess > 0 else []
         released = stock.change_batch_quantity(command.reference, command.quantity, allocations)
         for order_id, _ in released:
             order = load_order(uow, order_id)
@@ -59,7 +61,7 @@ def change_batch_quantity(command: commands.ChangeBatchQuantity, uow: ShopUnitOf
                 # Shipped (or moved) since the allocations were read: decide again.
                 raise ConcurrencyConflict(f"order {order_id} changed while stock was released")
             order.line_deallocated(stock.sku, command.reference)
-        if stock.batch(command.reference).available > available:
+        if batch.available > available:
             offer_to_waiting_lines(uow, stock)
         uow.commit()
 

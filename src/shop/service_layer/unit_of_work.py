@@ -48,10 +48,14 @@ class OrderRepository(Protocol):
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
 
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
+    def allocated_to(
+        self, batch_reference: str, covering: int | None = None
+    ) -> list[tuple[str, int]]:
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first.
 
         Only lines that can give their stock back count: lines of shipped orders are left out.
+        With ``covering``, only the newest lines whose quantities first reach that many units
+        (all of them when they do not).
         """
 
 

@@ -215,3 +215,20 @@ class TestRepositoryContract:
             assert uow.orders.allocated_to("b-1") == [("o-4", 4), ("o-3", 3), ("o-2", 2)]
             assert uow.orders.allocated_to("b-2") == [("o-5", 5)]
             assert uow.orders.allocated_to("b-404") == []
+
+    def test_lines_covering_some_units_are_the_newest_that_first_reach_them(
+        self, new_uow: NewUow
+    ) -> None:
+        stock = Stock(sku="LAMP")
+        stock.add_batch("b-1", 100)
+        orders = [placed_order(f"o-{n}", ("LAMP", n)) for n in range(1, 5)]
+        store(new_uow, stock, *orders)
+        for order_id in ("o-2", "o-4", "o-1", "o-3"):
+            allocate(new_uow, order_id, "LAMP")
+        with new_uow() as uow:
+            assert uow.orders.allocated_to("b-1", 1) == [("o-3", 3)]
+            assert uow.orders.allocated_to("b-1", 3) == [("o-3", 3)]
+            assert uow.orders.allocated_to("b-1", 4) == [("o-3", 3), ("o-1", 1)]
+            assert uow.orders.allocated_to("b-1", 5) == [("o-3", 3), ("o-1", 1), ("o-4", 4)]
+            assert uow.orders.allocated_to("b-1", 99) == uow.orders.allocated_to("b-1")
+            assert uow.orders.allocated_to("b-404", 3) == []
