@@ -53,7 +53,7 @@ class FakeOrders(FakeRepository):
         self, batch_reference: str, covering: int | None = None
     ) -> list[tuple[str, int]]:
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first;
-        with ``covering``, only the newest lines whose quantities first reach that many units."""
+        with ``covering``, at most that many (a line holds at least one unit)."""
         self._notice_allocations()
         holding = [
             (self._allocations[order.order_id, line.sku][1], order.order_id, line.quantity)
@@ -62,14 +62,8 @@ class FakeOrders(FakeRepository):
             for line in order.lines
             if line.batch_reference == batch_reference
         ]
-        found: list[tuple[str, int]] = []
-        units = 0
-        for _, order_id, quantity in sorted(holding, reverse=True):
-            if covering is not None and units >= covering:
-                break
-            found.append((order_id, quantity))
-            units += quantity
-        return found
+        newest = [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+        return newest if covering is None else newest[:covering]
 
     def _orders(self) -> list[Order]:
         return list(self)

@@ -39,29 +39,8 @@ _ALLOCATED_TO = (
     )
     .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
 )
-_RUNNING = (
-    select(
-        orders.c.order_id,
-        order_lines.c.quantity,
-        func.sum(order_lines.c.quantity)
-        .over(order_by=(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc()))
-        .label("running"),
-        order_lines.c.allocation_seq,
-        order_lines.c.id,
-    )
-    .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
-    .where(
-        order_lines.c.batch_reference == bindparam("reference"),
-        orders.c.status != OrderStatus.SHIPPED,
-    )
-    .subquery()
-)
-# The newest allocations until they reach ``covering`` units: only those rows come back.
-_COVERING = (
-    select(_RUNNING.c.order_id, _RUNNING.c.quantity)
-    .where(_RUNNING.c.running - _RUNNING.c.quantity < bindparam("covering"))
-    .order_by(_RUNNING.c.allocation_seq.desc(), _RUNNING.c.id.desc())
-)
+# Every line holds at least one unit: the newest ``covering`` lines reach ``covering`` units.
+_COVERING = _ALLOCATED_TO.limit(bindparam("covering"))
 _BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
 
 
@@ -153,7 +132,8 @@ class SqlOrders:
         self, batch_reference: str, covering: int | None = None
     ) -> list[tuple[str, int]]:
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first;
-        with ``covering``, only the newest lines whose quantities first reach that many units."""
+        with ``covering``, only as many of the newest as can be needed to reach that many units
+        (a line holds at least one unit: at most ``covering`` lines)."""
         if covering is None:
             rows = self._session.execute(_ALLOCATED_TO, {"reference": batch_reference})
         else:

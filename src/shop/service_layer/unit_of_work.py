@@ -54,8 +54,8 @@ class OrderRepository(Protocol):
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first.
 
         Only lines that can give their stock back count: lines of shipped orders are left out.
-        With ``covering``, only the newest lines whose quantities first reach that many units
-        (all of them when they do not).
+        With ``covering``, only the newest lines up to the first that reaches that many units
+        (or more of them: at most ``covering``; all of them when they do not reach it).
         """
 
 
