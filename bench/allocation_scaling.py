@@ -25,7 +25,7 @@ from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.domain.ordering import Address, Order
-from shop.service_layer.handlers import EVENT_HANDLERS
+from shop.views import tables as views
 
 ADMIN_URL = os.environ.get(
     "SHOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -47,6 +47,7 @@ def fresh_database() -> Iterator[str]:
     try:
         engine = create_database_engine(url)
         orm.metadata.create_all(engine)
+        views.metadata.create_all(engine)
         engine.dispose()
         yield url
     finally:
@@ -56,8 +57,8 @@ def fresh_database() -> Iterator[str]:
 
 
 def wired(url: str) -> Shop:
-    """The real bus and unit of work, with the domain's reactions (no read models)."""
-    return bootstrap(Settings(database_url=url), event_handlers=EVENT_HANDLERS)
+    """The production wiring: the real bus and unit of work, reactions and read models."""
+    return bootstrap(Settings(database_url=url))
 
 
 def _money(prefix: str, amount: int) -> dict[str, Any]:
@@ -119,14 +120,17 @@ def warm_up(shop: Shop) -> None:
         shop.bus.handle(c.Allocate(order_id=order_id, sku="WARM", quantity=1))
 
 
-def place_orders(shop: Shop, prefix: str, count: int, sku: str = SKU) -> list[str]:
-    """Placed, unallocated orders of one unit each."""
+def place_orders(
+    shop: Shop, prefix: str, count: int, sku: str = SKU, *, placed: bool = True
+) -> list[str]:
+    """Placed (or draft), unallocated orders of one unit each."""
     with shop.uow_factory() as uow:
         for n in range(count):
             order = Order.create(f"{prefix}-{n}", "c-1")
             order.add_line(sku, "Lamp", Money.of(2_000, "EUR"), 1)
             order.set_shipping_address(Address("1 Main St", "Berlin", "10115", "DE"))
-            order.place()
+            if placed:
+                order.place()
             uow.orders.add(order)
         uow.commit()
     return [f"{prefix}-{n}" for n in range(count)]

@@ -1,9 +1,10 @@
 """The floor of ``bench.http``: a bare Flask app issuing the shop's SQL by hand through psycopg.
 
 Each endpoint runs the statements and transactions the shop runs for the same request (read
-the aggregate, write it, write the outbox; then, per event handler, check the inbox, update
-the read model, record the inbox row), on tables of its own,
-with none of the layers: no ORM, no bus, no cattrs. Run: ``python -m bench.http_floor URL PORT``.
+the aggregate, write it, write the outbox and the read-model rows in the same transaction;
+a reaction across aggregates claims its inbox row first, in its own transaction; answers are
+built from what was written), on tables of its own, with none of the layers: no ORM, no bus,
+no cattrs. Run: ``python -m bench.http_floor URL PORT``.
 """
 
 from __future__ import annotations
@@ -67,68 +68,52 @@ def _outbox(cursor: psycopg.Cursor[Any], *payloads: dict[str, Any]) -> list[tupl
     return [(i, positions[i]) for i in ids]
 
 
-def _handler(
-    event: tuple[str, int], name: str, work: Any, *, view: bool = True, durable: bool = False
-) -> None:
-    """One event handler: its own transaction, inbox row claimed first, work at the position.
-
-    As in the shop, a handler that writes no event commits without waiting for the WAL flush.
-    """
-    message_id, position = event
+def _reaction(event: tuple[str, int], name: str, work: Any) -> None:
+    """A reaction across aggregates: its own transaction, inbox row claimed first."""
+    message_id, _ = event
     db = connection()
     with db.transaction(), db.cursor() as cursor:
-        source = "VALUES (%s, %s)"
-        if not durable:
-            source = "SELECT %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) s"
         cursor.execute(
-            f"INSERT INTO floor_inbox {source} ON CONFLICT DO NOTHING RETURNING message_id",
+            "INSERT INTO floor_inbox VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING message_id",
             (message_id, name),
         )
-        if cursor.fetchone() is None:
-            return
-        work(cursor, position if view else 0)
+        if cursor.fetchone() is not None:
+            work(cursor)
 
 
-def _order_view(order_id: str, customer_id: str, status: str) -> Any:
-    def work(cursor: psycopg.Cursor[Any], position: int) -> None:
-        document = json.dumps({"order_id": order_id, "status": status})
-        cursor.execute(
-            "INSERT INTO floor_order_view VALUES (%s, %s, %s) ON CONFLICT (order_id) DO UPDATE"
-            " SET document=excluded.document, position=excluded.position"
-            " WHERE floor_order_view.position <= excluded.position",
-            (order_id, document, position),
-        )
-        cursor.execute(
-            "INSERT INTO floor_customer_orders VALUES (%s, %s, %s, %s) ON CONFLICT"
-            " (customer_id, order_id) DO UPDATE SET status=excluded.status",
-            (customer_id, order_id, status, position),
-        )
-
-    return work
-
-
-def _stock_view(sku: str, batches: list[tuple[str, int, int]]) -> Any:
-    def work(cursor: psycopg.Cursor[Any], position: int) -> None:
-        available = sum(q - a for _, q, a in batches)
-        cursor.execute(
-            "INSERT INTO floor_stock_view VALUES (%s, %s, %s) ON CONFLICT (sku) DO UPDATE"
-            " SET available=excluded.available, position=excluded.position"
-            " WHERE floor_stock_view.position <= excluded.position",
-            (sku, available, position),
-        )
-        cursor.execute("DELETE FROM floor_batch_view WHERE sku=%s", (sku,))
-        cursor.executemany(
-            "INSERT INTO floor_batch_view VALUES (%s, %s, %s, %s, %s)",
-            [(r, sku, q, a, q - a) for r, q, a in batches],
-        )
-
-    return work
+def _order_view(
+    cursor: psycopg.Cursor[Any], order_id: str, customer_id: str, status: str, position: int
+) -> dict[str, Any]:
+    """The order's view and list entry, inline; returns the document (the answer)."""
+    document = {"order_id": order_id, "customer_id": customer_id, "status": status}
+    cursor.execute(
+        "WITH applied AS (INSERT INTO floor_order_view VALUES (%s, %s, %s) ON CONFLICT (order_id)"
+        " DO UPDATE SET document=excluded.document, position=excluded.position"
+        " WHERE floor_order_view.position <= excluded.position RETURNING 1)"
+        " INSERT INTO floor_customer_orders SELECT %s, %s, %s, %s::bigint"
+        " WHERE EXISTS (SELECT 1 FROM applied) ON CONFLICT (customer_id, order_id)"
+        " DO UPDATE SET status=excluded.status",
+        (order_id, json.dumps(document), position, customer_id, order_id, status, position),
+    )
+    return document
 
 
-def _order_document(cursor: psycopg.Cursor[Any], order_id: str) -> dict[str, Any]:
-    cursor.execute("SELECT document FROM floor_order_view WHERE order_id=%s", (order_id,))
-    row = cursor.fetchone()
-    return dict(json.loads(row[0])) if row else {}
+def _stock_view(
+    cursor: psycopg.Cursor[Any], sku: str, batches: list[tuple[str, int, int]], position: int
+) -> None:
+    """The stock's view and its batches' rows, inline."""
+    available = sum(q - a for _, q, a in batches)
+    rows = ", ".join(["(%s, %s, %s::int, %s::int, %s::int)"] * len(batches))
+    cursor.execute(
+        "WITH applied AS (INSERT INTO floor_stock_view VALUES (%s, %s, %s) ON CONFLICT (sku)"
+        " DO UPDATE SET available=excluded.available, position=excluded.position"
+        " WHERE floor_stock_view.position <= excluded.position RETURNING 1)"
+        f" INSERT INTO floor_batch_view SELECT * FROM (VALUES {rows}) AS given"
+        " WHERE EXISTS (SELECT 1 FROM applied) ON CONFLICT (reference) DO UPDATE"
+        " SET quantity=excluded.quantity, allocated=excluded.allocated,"
+        " available=excluded.available",
+        (sku, available, position, *[v for r, q, a in batches for v in (r, sku, q, a, q - a)]),
+    )
 
 
 @app.post("/batches")
@@ -138,12 +123,14 @@ def add_batch() -> Any:
     reference, sku, quantity = body["reference"], body["sku"], body["quantity"]
     db = connection()
     with db.transaction(), db.cursor() as cursor:
-        cursor.execute("SELECT sku FROM floor_stocks WHERE sku=%s", (sku,))
-        cursor.execute("SELECT sku FROM floor_batches WHERE reference=%s", (reference,))
         cursor.execute(
-            "SELECT reference, quantity, allocated FROM floor_batches WHERE sku=%s", (sku,)
+            "SELECT s.version, EXISTS (SELECT 1 FROM floor_batches WHERE reference=%s),"
+            " (SELECT min(l.quantity) FROM floor_orders o JOIN floor_lines l"
+            " ON l.order_id=o.order_id WHERE o.status='backordered' AND l.sku=%s"
+            " AND l.batch_reference IS NULL) FROM (SELECT 1) AS one"
+            " LEFT JOIN floor_stocks s ON s.sku=%s",
+            (reference, sku, sku),
         )
-        batches = [*cursor.fetchall(), (reference, quantity, 0)]
         cursor.execute(
             "INSERT INTO floor_stocks VALUES (%s, 1) ON CONFLICT (sku) DO UPDATE"
             " SET version=floor_stocks.version+1",
@@ -152,19 +139,15 @@ def add_batch() -> Any:
         cursor.execute(
             "INSERT INTO floor_batches VALUES (%s, %s, %s, 0)", (reference, sku, quantity)
         )
-        added, revised = _outbox(cursor, body, {"sku": sku})
-
-    def waiting(cursor: psycopg.Cursor[Any], _: int) -> None:
-        cursor.execute("SELECT version FROM floor_stocks WHERE sku=%s", (sku,))
+        ((_, position),) = _outbox(cursor, body)
         cursor.execute(
-            "SELECT o.order_id, l.quantity FROM floor_orders o JOIN floor_lines l"
-            " ON l.order_id=o.order_id WHERE o.status='backordered' AND l.sku=%s"
-            " AND l.batch_reference IS NULL",
-            (sku,),
+            "WITH applied AS (INSERT INTO floor_stock_view VALUES (%s, %s, %s) ON CONFLICT (sku)"
+            " DO UPDATE SET available=floor_stock_view.available+excluded.available,"
+            " position=excluded.position WHERE floor_stock_view.position < excluded.position"
+            " RETURNING 1) INSERT INTO floor_batch_view SELECT %s, %s, %s::int, 0, %s::int"
+            " WHERE EXISTS (SELECT 1 FROM applied) ON CONFLICT (reference) DO NOTHING",
+            (sku, quantity, position, reference, sku, quantity, quantity),
         )
-
-    _handler(added, "allocate", waiting, view=False)
-    _handler(revised, "view", _stock_view(sku, batches))
     return {"reference": reference}, 201
 
 
@@ -183,8 +166,8 @@ def create_order() -> Any:
             "INSERT INTO floor_orders (order_id, customer_id, status) VALUES (%s, %s, 'draft')",
             (order_id, customer_id),
         )
-        _created, revised = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
-    _handler(revised, "view", _order_view(order_id, customer_id, "draft"))
+        _, (_, position) = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
+        _order_view(cursor, order_id, customer_id, "draft", position)
     return {"order_id": order_id}, 201, {"Location": f"/orders/{order_id}"}
 
 
@@ -199,10 +182,8 @@ def _change_order(order_id: str, statements: list[tuple[str, tuple[Any, ...]]]) 
         customer_id = cursor.fetchall()[0][0]
         for statement, parameters in statements:
             cursor.execute(statement, parameters)
-        (revised,) = _outbox(cursor, {"order_id": order_id})
-    _handler(revised, "view", _order_view(order_id, customer_id, "draft"))
-    with db.transaction(), db.cursor() as cursor:
-        return _order_document(cursor, order_id)
+        ((_, position),) = _outbox(cursor, {"order_id": order_id})
+        return _order_view(cursor, order_id, customer_id, "draft", position)
 
 
 @app.post("/orders/<order_id>/lines")
@@ -241,10 +222,10 @@ def place(order_id: str) -> Any:
             "UPDATE floor_orders SET status='placed', version=version+1 WHERE order_id=%s",
             (order_id,),
         )
-        placed, revised = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
-    found: dict[str, Any] = {}
+        placed, (_, position) = _outbox(cursor, {"order_id": order_id}, {"order_id": order_id})
+        found = {"document": _order_view(cursor, order_id, customer_id, "placed", position)}
 
-    def allocate(cursor: psycopg.Cursor[Any], _: int) -> None:
+    def allocate(cursor: psycopg.Cursor[Any]) -> None:
         cursor.execute(
             "SELECT l.sku, l.quantity FROM floor_orders o JOIN floor_lines l"
             " ON l.order_id=o.order_id WHERE o.order_id=%s",
@@ -257,11 +238,6 @@ def place(order_id: str) -> Any:
             (sku,),
         )
         _, reference, total, allocated = cursor.fetchall()[0]
-        cursor.execute("UPDATE floor_stocks SET version=version+1 WHERE sku=%s", (sku,))
-        cursor.execute(
-            "UPDATE floor_orders SET status='confirmed', version=version+1 WHERE order_id=%s",
-            (order_id,),
-        )
         cursor.execute(
             "UPDATE floor_batches SET allocated=allocated+%s WHERE reference=%s",
             (quantity, reference),
@@ -270,16 +246,17 @@ def place(order_id: str) -> Any:
             "UPDATE floor_lines SET batch_reference=%s WHERE order_id=%s AND sku=%s",
             (reference, order_id, sku),
         )
-        found["sku"], found["batches"] = sku, [(reference, total, allocated + quantity)]
-        found["events"] = _outbox(cursor, *({"order_id": order_id} for _ in range(4)))
+        cursor.execute(
+            "UPDATE floor_orders SET status='confirmed', version=version+1 WHERE order_id=%s",
+            (order_id,),
+        )
+        cursor.execute("UPDATE floor_stocks SET version=version+1 WHERE sku=%s", (sku,))
+        written = _outbox(cursor, *({"order_id": order_id} for _ in range(4)))
+        found["document"] = _order_view(cursor, order_id, customer_id, "confirmed", written[3][1])
+        _stock_view(cursor, sku, [(reference, total, allocated + quantity)], written[1][1])
 
-    _handler(placed, "allocate", allocate, view=False, durable=True)
-    _handler(revised, "view", _order_view(order_id, customer_id, "placed"))
-    _, stock_revised, _, order_revised = found["events"]
-    _handler(order_revised, "view", _order_view(order_id, customer_id, "confirmed"))
-    _handler(stock_revised, "view", _stock_view(found["sku"], found["batches"]))
-    with db.transaction(), db.cursor() as cursor:
-        return _order_document(cursor, order_id), 202
+    _reaction(placed, "allocate", allocate)
+    return found["document"], 202
 
 
 class FloorApplication(BaseApplication):  # type: ignore[misc]

@@ -1,11 +1,13 @@
 """Command → event round trips through Redis and a real ``shop run`` process, beside a floor.
 
 A ChangeBatchQuantity envelope is published on its command channel; the clock stops when the
-BatchQuantityChanged it causes arrives on its event channel. Measured one at a time (p50/p99)
-and as a burst of 1,000 (throughput). The floor, in the same run, is a bare relay process that
-subscribes, parses JSON and publishes: the cost of Redis and Python alone. Last, the relay's
-throughput draining a 10,000-event outbox backlog. Uses a fresh PostgreSQL database
-(``SHOP_BENCH_POSTGRES_URL``, default the local server) and ``REDIS_URL`` (default local).
+BatchQuantityChanged it causes arrives on its event channel (the simple case), or, in the
+reallocation case, the LineAllocated of the line it moved to another batch (the release and
+the reallocation reaction, as in the reference implementation's measured case). Measured one
+at a time (p50/p99) and as a burst of 1,000 (throughput). The floor, in the same run, is a bare
+relay process that subscribes, parses JSON and publishes: the cost of Redis and Python alone.
+Last, the relay's throughput draining a 10,000-event outbox backlog. Uses a fresh PostgreSQL
+database (``SHOP_BENCH_POSTGRES_URL``, default the local server) and ``REDIS_URL`` (default local).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ WARM_UP = 50
 BURST = 1_000
 BACKLOG = 10_000
 BATCHES = 16
+MOVES = WARM_UP + ONE_AT_A_TIME + BURST  # lines moved in the reallocation case, one a command
 
 
 def floor_relay(redis_url: str, inbound: str, outbound: str) -> None:
@@ -158,6 +161,7 @@ def run(database_url: str, workdir: str) -> None:
         stop_process(floor)
 
     seed(database_url, prefix)
+    seed_moves(database_url, prefix)
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
@@ -185,6 +189,16 @@ def run(database_url: str, workdir: str) -> None:
             times = probe.one_at_a_time(ONE_AT_A_TIME, base + 1000)
             report(name, times, probe.burst(BURST, base + 5000))
             probe.pubsub.close()
+        probe = Probe(
+            client,
+            f"{prefix}.commands.change_batch_quantity",
+            f"{prefix}.events.line_allocated",
+            move_a_line,
+        )
+        probe.one_at_a_time(WARM_UP, 1)
+        times = probe.one_at_a_time(ONE_AT_A_TIME, WARM_UP + 1)
+        report("shop, a line moves", times, probe.burst(BURST, WARM_UP + ONE_AT_A_TIME + 1))
+        probe.pubsub.close()
     finally:
         stop_process(shop)
     drain_backlog(database_url, prefix)
@@ -206,6 +220,48 @@ def change_quantity(batches: int) -> Callable[[int], str]:
         )
 
     return make
+
+
+def move_a_line(n: int) -> str:
+    """The n-th lowering of the warehouse batch of MOVE by one unit: its newest line moves."""
+    return json.dumps(
+        {
+            "message_id": str(uuid.uuid4()),
+            "type": "ChangeBatchQuantity",
+            "payload": {"reference": "m-now", "quantity": MOVES - n},
+        }
+    )
+
+
+def seed_moves(database_url: str, prefix: str) -> None:
+    """A sku whose warehouse batch holds MOVES one-unit lines, and a later batch with room."""
+    from datetime import date
+
+    from shop.bootstrap import bootstrap
+    from shop.config import Settings
+    from shop.domain import commands
+    from shop.domain.money import Money
+    from shop.domain.ordering import Address, Order
+    from shop.service_layer.inventory import allocate_line
+
+    shop = bootstrap(Settings(database_url=database_url, channel_prefix=prefix))
+    price = Money.of(100, "EUR")
+    shop.bus.handle(commands.AddProduct(sku="MOVE", name="Bench", price=price))
+    shop.bus.handle(commands.AddBatch(reference="m-now", sku="MOVE", quantity=MOVES))
+    later = commands.AddBatch(reference="m-later", sku="MOVE", quantity=10**6, eta=date(2099, 1, 1))
+    shop.bus.handle(later)
+    with shop.uow_factory() as uow:
+        for n in range(MOVES):
+            order = Order.create(f"move-{n}", "bench")
+            order.add_line("MOVE", "Bench", price, 1)
+            order.set_shipping_address(Address("1 Main St", "Berlin", "10115", "DE"))
+            order.place()
+            uow.orders.add(order)
+            allocate_line(uow, order, "MOVE")
+        uow.commit()
+    with shop.engine.begin() as connection:  # the seed's events are not the bench's
+        connection.exec_driver_sql("UPDATE outbox SET published_at = now(), handled_at = now()")
+    shop.close()
 
 
 def seed(database_url: str, prefix: str) -> None:

@@ -122,11 +122,15 @@ class MessageBus:
         """Whether a command type has a handler here."""
         return message_type in self._commands
 
-    def handle(self, message: Message | Envelope) -> Any:
+    def handle(
+        self, message: Message | Envelope, *, committed: list[Envelope] | None = None
+    ) -> Any:
         """Handle a message and everything that follows from it; return the command's result.
 
         Errors of the command's handler propagate; event handler errors do not. A bare
-        message joins the correlation bound in the context (an HTTP request's), if any.
+        message joins the correlation bound in the context (an HTTP request's), if any. When
+        ``committed`` is given, the events of every commit of this call are appended to it, in
+        commit order (an answer can be built from them instead of read back).
         """
         correlation_id = context.current().get("correlation_id")
         if isinstance(message, Envelope):
@@ -141,7 +145,7 @@ class MessageBus:
             )
         if self._tracing is not None and envelope.traceparent is None:
             envelope = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
-        queue: deque[Envelope] = deque([envelope])
+        queue = _Queue([envelope], committed)
         result = None
         while queue:
             current = queue.popleft()
@@ -164,7 +168,7 @@ class MessageBus:
         for envelope in envelopes:
             self.handle(attrs.evolve(envelope, dedupe=True))
 
-    def _handle_command(self, envelope: Envelope, queue: deque[Envelope]) -> Any:
+    def _handle_command(self, envelope: Envelope, queue: _Queue) -> Any:
         try:
             bound = self._commands[type(envelope.message)]
         except KeyError:
@@ -208,7 +212,7 @@ class MessageBus:
         if self._metrics is not None:
             self._metrics.retried("command", envelope.name)
 
-    def _handle_event(self, envelope: Envelope, queue: deque[Envelope]) -> None:
+    def _handle_event(self, envelope: Envelope, queue: _Queue) -> None:
         handlers = self._events.get(type(envelope.message), ())
         given_up = False
         for bound in handlers:
@@ -277,7 +281,7 @@ class MessageBus:
 
         return should_retry
 
-    def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
+    def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
         if self._tracing is None:
             return self._apply(bound, envelope, queue)
         command = isinstance(envelope.message, Command)
@@ -291,7 +295,7 @@ class MessageBus:
         with self._tracing.span(name, parent=envelope.traceparent, attributes=attributes):
             return self._apply(bound, envelope, queue)
 
-    def _apply(self, bound: BoundHandler, envelope: Envelope, queue: deque[Envelope]) -> Any:
+    def _apply(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
         kwargs = bound.dependencies(envelope)
         uow = kwargs.get("uow")
         if uow is not None:
@@ -311,6 +315,16 @@ class MessageBus:
             committed = list(uow.collect_new_events())
             if committed:
                 queue.extend(committed)
+                if queue.committed is not None:
+                    queue.committed.extend(committed)
                 if self._on_commit is not None:
                     self._on_commit(committed)
         return result
+
+
+class _Queue(deque[Envelope]):
+    """The messages a ``handle`` call has yet to handle, and where it reports its commits."""
+
+    def __init__(self, messages: Iterable[Envelope], committed: list[Envelope] | None) -> None:
+        super().__init__(messages)
+        self.committed = committed

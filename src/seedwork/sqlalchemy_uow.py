@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,6 +19,8 @@ from seedwork.tables import SeedworkTables, wake_channel
 from seedwork.uow import AbstractUnitOfWork
 
 RepositoryFactory = Callable[[Session], Any]
+Projector = Callable[[Session, Sequence[Envelope]], None]
+"""Applies a commit's events, with their log positions, to the read models (inline)."""
 
 # Dialects with INSERT ... ON CONFLICT DO NOTHING; others claim the inbox row in a savepoint.
 _UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -41,12 +43,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         serializer: Serializer,
         repositories: Mapping[str, RepositoryFactory],
         *,
+        project: Projector | None = None,
         wake_relays: bool = False,
     ) -> None:
-        """``wake_relays``: NOTIFY relays in other processes of each commit's events (on
+        """``project``: the inline projections, run in the transaction that records the events,
+        after the outbox rows are written (so each event has its log position).
+
+        ``wake_relays``: NOTIFY relays in other processes of each commit's events (on
         PostgreSQL; it costs concurrent commits some throughput, so only processes beside a
         standalone relay ask for it)."""
         super().__init__()
+        self._project = project
         self._wake_relays = wake_relays
         self._session_factory = session_factory
         self._tables = tables
@@ -101,25 +108,28 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise AlreadyHandled(self.handling.envelope.message_id) from None
 
     def _commit(self, envelopes: list[Envelope]) -> None:
-        """Flush, write the events to the outbox, commit.
+        """Flush, write the events to the outbox, apply them to the read models, commit.
 
-        On PostgreSQL, an event handler's transaction that writes no event (a projection, a
-        reaction that found nothing to do) commits without waiting for its WAL flush. That is
-        safe: a database crash can lose it only whole, inbox row included, and the recovery
-        sweep then dispatches the durable event to that handler again; any durable commit
-        that saw its effects flushed them too, since the WAL is flushed in order. Every
-        event is written by a durable commit, so the relay never publishes one that a crash
-        could take back. See docs/adr/0007-event-handlers-commit-without-waiting.md.
+        The read models change in the same transaction as what they show, so a read never
+        lags a committed write, and a projection needs no transaction of its own.
+
+        On PostgreSQL, an event handler's transaction that writes no event (a reaction that
+        found nothing to do) commits without waiting for its WAL flush. That is safe: a
+        database crash can lose it only whole, inbox row included, and the recovery sweep
+        then dispatches the durable event to that handler again; any durable commit that saw
+        its effects flushed them too, since the WAL is flushed in order. Every event is
+        written by a durable commit (the outbox statement itself restores
+        ``synchronous_commit``), so the relay never publishes one that a crash could take
+        back. See docs/adr/0007-event-handlers-commit-without-waiting.md.
         """
         session = self.session
         assert session is not None, "commit outside a with block"
         try:
             session.flush()
-            if envelopes and self._relaxed:
-                # Events go out to the world: this commit must be durable after all.
-                session.execute(_DURABLE_COMMIT)
             if envelopes:
                 envelopes[:] = self._write_outbox(session, envelopes)
+                if self._project is not None:
+                    self._project(session, envelopes)
             session.commit()
         except StaleDataError as error:
             session.rollback()
@@ -133,11 +143,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _write_outbox(self, session: Session, envelopes: list[Envelope]) -> list[Envelope]:
         """Insert the envelopes (in chunks: drivers cap a statement's parameters); returns them
         with their log positions."""
-        notify = self._wake_relays and session.get_bind().dialect.name == "postgresql"
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        notify = self._wake_relays and postgresql
+        # Events go out to the world: a relaxed commit (see _claim) must be durable after all.
+        durable = self._relaxed and postgresql
         positions: dict[str, int] = {}
         for start in range(0, len(envelopes), _OUTBOX_CHUNK):
             chunk = envelopes[start : start + _OUTBOX_CHUNK]
-            statement = _outbox_statement(self._tables.outbox, len(chunk), notify and not start)
+            first = not start
+            statement = _outbox_statement(
+                self._tables.outbox, len(chunk), notify and first, durable and first
+            )
             parameters = {
                 f"{name}_{n}": value
                 for n, envelope in enumerate(chunk)
@@ -181,9 +197,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._repositories = {}
 
 
-_DURABLE_COMMIT = text("SET LOCAL synchronous_commit TO DEFAULT")
-
-
 @functools.cache
 def _claim_statement(dialect: str, inbox: Table, relax: bool = False) -> TextClause:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as text: SQLAlchemy cannot cache the
@@ -215,12 +228,14 @@ _OUTBOX_CHUNK = 500  # rows per INSERT: 8 parameters each, well under every driv
 
 
 @functools.lru_cache(maxsize=128)
-def _outbox_statement(outbox: Table, count: int, notify: bool) -> TextClause:
+def _outbox_statement(outbox: Table, count: int, notify: bool, durable: bool) -> TextClause:
     """One multi-row INSERT ... RETURNING for ``count`` events, as text built once per count:
     the ORM's own bulk insert costs more Python than the round trip it saves.
 
     With ``notify`` (PostgreSQL) the same statement NOTIFYs relays in other processes; the
-    notification is delivered at commit, and not at all if the transaction rolls back.
+    notification is delivered at commit, and not at all if the transaction rolls back. With
+    ``durable`` (PostgreSQL) it sets ``synchronous_commit`` back to the session's own value
+    for this transaction, in the same round trip.
     """
     name = outbox.name if outbox.schema is None else f"{outbox.schema}.{outbox.name}"
     rows = ", ".join(
@@ -229,10 +244,18 @@ def _outbox_statement(outbox: Table, count: int, notify: bool) -> TextClause:
     insert_rows = (
         f"INSERT INTO {name} ({', '.join(_OUTBOX_COLUMNS)}) VALUES {rows} RETURNING id, message_id"
     )
+    extras = []
     if notify:
+        extras.append(f"(SELECT pg_notify('{wake_channel(outbox)}', '')) AS woken")
+    if durable:
+        extras.append(
+            "(SELECT set_config('synchronous_commit', reset_val, true)"
+            " FROM pg_settings WHERE name = 'synchronous_commit') AS durable"
+        )
+    if extras:
         insert_rows = (
-            f"WITH written AS ({insert_rows}) SELECT written.id, written.message_id FROM written,"
-            f" (SELECT pg_notify('{wake_channel(outbox)}', '')) AS woken"
+            f"WITH written AS ({insert_rows}) SELECT written.id, written.message_id"
+            f" FROM written, {', '.join(extras)}"
         )
     statement = text(insert_rows)
     occurred_at = outbox.c.occurred_at.type

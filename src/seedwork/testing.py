@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -54,13 +54,21 @@ class FakeUnitOfWork:
 
     Repositories are given as ``name=FakeRepository``. Commits are counted; a commit
     can be made to fail (``fail_next_commit``) to test that events are then withheld.
+    ``project`` is given each commit's events before the commit counts, as the inline
+    projections of the real one are (if it raises, the commit fails).
     Rollback discards pending events; in-memory changes to aggregates stay (a fake's limit).
     """
 
     handling: Any = None
 
-    def __init__(self, inbox: FakeInbox | None = None, **repositories: FakeRepository) -> None:
+    def __init__(
+        self,
+        inbox: FakeInbox | None = None,
+        project: Callable[[Sequence[Envelope]], None] | None = None,
+        **repositories: FakeRepository,
+    ) -> None:
         self.repositories = repositories
+        self.project = project
         self.inbox = inbox or FakeInbox()
         self.commits = 0
         self.outbox: list[Envelope] = []
@@ -106,6 +114,8 @@ class FakeUnitOfWork:
             for aggregate in self._seen
             for event in aggregate.collect_events()
         ]
+        if self.project is not None and envelopes:
+            self.project(envelopes)
         if self.handling is not None and self.handling.dedupe:
             self.inbox.processed.add(self._inbox_key())
         if tracing is not None and envelopes:

@@ -48,7 +48,8 @@ class UnitOfWork(Protocol):
 
 
 class TrackingRepository:
-    """Wraps a repository and remembers every aggregate that passes through it."""
+    """Wraps a repository and remembers every aggregate that passes through it (returned
+    alone, in a list or tuple, or as a field of an attrs answer)."""
 
     def __init__(self, inner: Any, seen: set[AggregateRoot]) -> None:
         self._inner = inner
@@ -68,8 +69,15 @@ class TrackingRepository:
             result = method(*args, **kwargs)
             if isinstance(result, AggregateRoot):
                 self._seen.add(result)
-            elif isinstance(result, list):
+            elif isinstance(result, list | tuple):
                 self._seen.update(item for item in result if isinstance(item, AggregateRoot))
+            elif attrs.has(type(result)):
+                # A query's answer may carry an aggregate among other facts.
+                self._seen.update(
+                    item
+                    for item in attrs.astuple(result, recurse=False)
+                    if isinstance(item, AggregateRoot)
+                )
             return result
 
         return tracked

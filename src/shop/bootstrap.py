@@ -26,6 +26,7 @@ from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.config import Settings
 from shop.errors import ConfigurationInvalid
+from shop.views.projections import project
 
 if TYPE_CHECKING:
     from seedwork.observability.metrics import Metrics
@@ -53,14 +54,11 @@ def message_converter() -> cattrs.Converter:
 def default_handlers() -> tuple[
     Mapping[type[Command], Callable[..., Any]], Mapping[type[Event], Sequence[Callable[..., Any]]]
 ]:
-    """The shop's command and event handlers."""
+    """The shop's command handlers and its reactions to events (the read models are not
+    among them: they are projected inline, by the unit of work)."""
     from shop.service_layer import handlers
-    from shop.views import projections
 
-    events = {kind: list(found) for kind, found in handlers.EVENT_HANDLERS.items()}
-    for kind, found in projections.EVENT_HANDLERS.items():
-        events.setdefault(kind, []).extend(found)
-    return handlers.COMMAND_HANDLERS, events
+    return handlers.COMMAND_HANDLERS, handlers.EVENT_HANDLERS
 
 
 def envelope_dependencies() -> Mapping[str, Callable[[Envelope], Any]]:
@@ -138,6 +136,7 @@ def bootstrap(
         orm.seedwork_tables,
         serializer,
         orm.repository_factories(),
+        project=project,
         wake_relays=wake_relays,
     )
     default_commands, default_events = default_handlers()
@@ -146,7 +145,7 @@ def bootstrap(
         command_handlers=default_commands if command_handlers is None else command_handlers,
         event_handlers=default_events if event_handlers is None else event_handlers,
         dependencies=Dependencies(
-            values={"outbox": orm.seedwork_tables.outbox, **(dependencies or {})},
+            values=dict(dependencies or {}),
             factories={"uow": uow_factory},
             from_envelope=envelope_dependencies(),
         ),

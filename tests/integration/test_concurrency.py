@@ -23,6 +23,7 @@ from shop.domain.money import Money
 from shop.domain.ordering import Address, Order, OrderStatus
 from shop.service_layer.handlers import EVENT_HANDLERS
 from shop.service_layer.inventory import allocate_line
+from shop.views import tables as views
 
 THREADS = 8
 ORDERS_PER_THREAD = 6
@@ -32,8 +33,9 @@ STOCK = {"b-now": 30, "b-later": 10}
 @pytest.fixture
 def shop(postgres_url: str) -> Iterator[Shop]:
     engine = create_database_engine(postgres_url)
-    orm.metadata.drop_all(engine)
-    orm.metadata.create_all(engine)
+    for tables in (orm.metadata, views.metadata):
+        tables.drop_all(engine)
+        tables.create_all(engine)
     shop = bootstrap(
         Settings(database_url=postgres_url), engine=engine, event_handlers=EVENT_HANDLERS
     )

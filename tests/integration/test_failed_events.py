@@ -17,6 +17,7 @@ from shop.domain import events
 from shop.domain.money import Money
 from shop.entrypoints.failed_events_cli import failed_events_command
 from shop.service_layer.unit_of_work import ShopUnitOfWork
+from shop.views import tables as views
 
 BROKEN = {"printer": True}
 
@@ -31,8 +32,9 @@ def print_label(event: events.ProductAdded, uow: ShopUnitOfWork) -> None:
 
 @pytest.fixture
 def new_shop(engine: Engine) -> Iterator[Callable[[], Shop]]:
-    orm.metadata.drop_all(engine)
-    orm.metadata.create_all(engine)
+    for tables in (orm.metadata, views.metadata):
+        tables.drop_all(engine)
+        tables.create_all(engine)
     url = engine.url.render_as_string(hide_password=False)
     BROKEN["printer"] = True
 

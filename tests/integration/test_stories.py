@@ -16,6 +16,7 @@ from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.handlers import EVENT_HANDLERS
+from shop.views import tables as views
 
 NEXT_WEEK = date(2026, 12, 8)
 
@@ -66,10 +67,10 @@ class World:
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
-    orm.metadata.drop_all(engine)
-    orm.metadata.create_all(engine)
+    for tables in (orm.metadata, views.metadata):
+        tables.drop_all(engine)
+        tables.create_all(engine)
     url = engine.url.render_as_string(hide_password=False)
-    # The domain's reactions only: read models have their own tests and tables.
     shop = bootstrap(Settings(database_url=url), engine=engine, event_handlers=EVENT_HANDLERS)
     world = World(shop)
     world(

@@ -13,6 +13,7 @@ from seedwork.model import AggregateRoot
 from seedwork.testing import FakeRepository, FakeUnitOfWork
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
+from shop.service_layer.unit_of_work import Receiving
 
 
 class FakeOrders(FakeRepository):
@@ -48,8 +49,11 @@ class FakeOrders(FakeRepository):
             if line.sku == sku and not line.allocated
         ]
 
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
-        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
+    def allocated_to(
+        self, batch_reference: str, covering: int | None = None
+    ) -> list[tuple[str, int]]:
+        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first;
+        with ``covering``, at most that many (a line holds at least one unit)."""
         self._notice_allocations()
         holding = [
             (self._allocations[order.order_id, line.sku][1], order.order_id, line.quantity)
@@ -58,7 +62,8 @@ class FakeOrders(FakeRepository):
             for line in order.lines
             if line.batch_reference == batch_reference
         ]
-        return [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+        newest = [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+        return newest if covering is None else newest[:covering]
 
     def _orders(self) -> list[Order]:
         return list(self)
@@ -80,7 +85,29 @@ class FakeOrders(FakeRepository):
 
 
 class FakeStocks(FakeRepository):
-    """Stocks by sku, also found by batch reference."""
+    """Stocks by sku, also found by batch reference; ``receiving`` asks the catalog and the
+    orders it is given."""
+
+    def __init__(
+        self,
+        aggregates: list[AggregateRoot] | None = None,
+        *,
+        products: FakeRepository | None = None,
+        orders: FakeOrders | None = None,
+    ) -> None:
+        super().__init__(aggregates)
+        self._products = FakeRepository() if products is None else products
+        self._orders = FakeOrders() if orders is None else orders
+
+    def receiving(self, sku: str, reference: str) -> Receiving:
+        """What adding the batch ``reference`` of ``sku`` needs (see ``Receiving``)."""
+        waiting = [quantity for _, quantity in self._orders.waiting_for(sku)]
+        return Receiving(
+            sku_known=self._products.get(sku) is not None,
+            reference_taken=self.has_batch(reference),
+            stock=self.get(sku),
+            smallest_waiting=min(waiting, default=None),
+        )
 
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
@@ -98,7 +125,7 @@ class FakeShopStorage:
         self.products = FakeRepository()
         self.customers = FakeRepository()
         self.orders = FakeOrders()
-        self.stocks = FakeStocks()
+        self.stocks = FakeStocks(products=self.products, orders=self.orders)
 
     def unit_of_work_factory(self, **kwargs: Any) -> Callable[[], FakeUnitOfWork]:
         """A factory of units of work sharing these repositories (kwargs go to each)."""

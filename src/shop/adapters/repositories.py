@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session, noload
 
-from shop.adapters.orm import batches, order_lines, orders, stocks
+from shop.adapters.orm import batches, order_lines, orders, products, stocks
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
+from shop.service_layer.unit_of_work import Receiving
 
 # Statements are built once: a statement object memoizes its cache key, so executing it
 # again skips that work. Those naming mapped classes are built on first use, after mapping.
@@ -38,12 +39,38 @@ _ALLOCATED_TO = (
     )
     .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
 )
+# Every line holds at least one unit: the newest ``covering`` lines reach ``covering`` units.
+_COVERING = _ALLOCATED_TO.limit(bindparam("covering"))
 _BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
 
 
 @functools.cache
 def _order_by_id() -> Select[tuple[Order]]:
     return select(Order).where(orders.c.order_id == bindparam("order_id"))
+
+
+@functools.cache
+def _receiving() -> Select[tuple[str, bool, int | None, Stock]]:
+    """The product, whether the reference is taken, the smallest waiting line and the stock
+    row without its batches: one statement, one snapshot."""
+    taken = select(batches.c.id).where(batches.c.reference == bindparam("reference")).exists()
+    smallest = (
+        select(func.min(order_lines.c.quantity))
+        .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
+        .where(
+            order_lines.c.sku == products.c.sku,
+            order_lines.c.batch_reference.is_(None),
+            orders.c.status == OrderStatus.BACKORDERED,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(products.c.sku, taken, smallest, Stock)
+        .select_from(products)
+        .outerjoin(Stock, stocks.c.sku == products.c.sku)
+        .where(products.c.sku == bindparam("sku"))
+        .options(noload(Stock.batches))  # type: ignore[arg-type]
+    )
 
 
 @functools.cache
@@ -101,9 +128,17 @@ class SqlOrders:
         rows = self._session.execute(_WAITING, {"sku": sku})
         return [(order_id, quantity) for order_id, quantity in rows]
 
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
-        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first."""
-        rows = self._session.execute(_ALLOCATED_TO, {"reference": batch_reference})
+    def allocated_to(
+        self, batch_reference: str, covering: int | None = None
+    ) -> list[tuple[str, int]]:
+        """(order id, quantity) of lines holding ``batch_reference``, newest allocation first;
+        with ``covering``, only as many of the newest as can be needed to reach that many units
+        (a line holds at least one unit: at most ``covering`` lines)."""
+        if covering is None:
+            rows = self._session.execute(_ALLOCATED_TO, {"reference": batch_reference})
+        else:
+            parameters = {"reference": batch_reference, "covering": covering}
+            rows = self._session.execute(_COVERING, parameters)
         return [(order_id, quantity) for order_id, quantity in rows]
 
 
@@ -124,6 +159,18 @@ class SqlStocks:
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
         return self._session.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
+
+    def receiving(self, sku: str, reference: str) -> Receiving:
+        """What adding the batch ``reference`` of ``sku`` needs, in one round trip; the stock
+        comes without its batches (see ``Receiving``)."""
+        row = self._session.execute(_receiving(), {"sku": sku, "reference": reference}).first()
+        if row is None:
+            return Receiving(sku_known=False, reference_taken=False, stock=None,
+                             smallest_waiting=None)  # fmt: skip
+        _, taken, smallest, stock = row
+        return Receiving(
+            sku_known=True, reference_taken=bool(taken), stock=stock, smallest_waiting=smallest
+        )
 
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""

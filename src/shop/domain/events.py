@@ -2,7 +2,8 @@
 
 Every field is a plain, hashable value (str, int, date, Money, attrs frozen views, tuples)
 so that cattrs can serialize them for the outbox and Redis. ``OrderRevised`` and
-``StockRevised`` are snapshots recorded last after every change; they feed the read models.
+``StockRevised`` are snapshots recorded last after every change; they feed the read models
+(with ``BatchAdded``, which adds a batch to a stock whose other batches were not loaded).
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ class OutOfStock(Event):
     """No batch of the sku can take the whole order line now."""
 
     order_id: str
+    sku: str
+
+
+@attrs.frozen(kw_only=True)
+class StockOffered(Event):
+    """Some batch of the sku can now take a line that waits for it (an internal event: its
+    reaction allocates the waiting lines; a change that frees nothing they fit records none)."""
+
     sku: str
 
 

@@ -115,10 +115,17 @@ class Stock(AggregateRoot):
         if self.has_batch(reference):
             raise DuplicateBatch(reference)
         self.batches.append(Batch(reference=reference, sku=self.sku, quantity=quantity, eta=eta))
+        # No snapshot: adding a batch needs no other batch, so they may not have been loaded
+        # (the read models add this one from ``BatchAdded``).
         self.record(
             events.BatchAdded(reference=reference, sku=self.sku, quantity=quantity, eta=eta)
         )
-        self._revised()
+
+    def offer(self, waiting: Iterable[int]) -> None:
+        """After a change that brought units: record ``StockOffered`` when some batch can take
+        one of the ``waiting`` lines (given by quantity), so their reaction runs only then."""
+        if any(self.can_allocate(quantity) for quantity in waiting):
+            self.record(events.StockOffered(sku=self.sku))
 
     def can_allocate(self, quantity: int) -> bool:
         """Whether some batch can take a whole line of ``quantity`` now."""

@@ -53,9 +53,9 @@ FROM_ENVELOPE = {"visa": visa_of}
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {
     events.OrderPlaced: [inventory.allocate_placed_order],
-    events.BatchAdded: [inventory.allocate_waiting_lines],
-    events.BatchQuantityChanged: [inventory.allocate_waiting_lines],
     events.OrderCancelled: [inventory.release_cancelled_order],
-    # The line that gave stock back looks for more first; then freed units go to waiting lines.
-    events.LineDeallocated: [inventory.reallocate_line, inventory.allocate_waiting_lines],
+    # The line that gave stock back looks for more first (its event comes first); units a
+    # waiting line fits go to the waiting lines.
+    events.LineDeallocated: [inventory.reallocate_line],
+    events.StockOffered: [inventory.allocate_waiting_lines],
 }

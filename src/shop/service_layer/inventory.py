@@ -7,6 +7,9 @@ does not hold it, and a line never holds stock the batch does not count.
 Reactions act on the state they find, never on the picture an event painted: an event may be
 delivered late, out of order or twice, and whatever it reports may have changed since. A
 reaction only ever gives a waiting line stock, or releases what a cancelled order still holds.
+A change that frees units reads the waiting lines in its own transaction and records
+``StockOffered`` only when one fits, so the reaction never runs (nor opens a transaction) for
+nothing.
 """
 
 from __future__ import annotations
@@ -22,15 +25,24 @@ from shop.service_layer.unit_of_work import ShopUnitOfWork
 
 
 def add_batch(command: commands.AddBatch, uow: ShopUnitOfWork, visa: Visa = SYSTEM) -> None:
-    """Add a batch of a catalog sku; its reference must be new across every sku."""
+    """Add a batch of a catalog sku; its reference must be new across every sku.
+
+    The stock's other batches are not loaded: a new batch needs none of them.
+    """
     visa.require(Action.MANAGE_STOCK)
     with uow:
-        if uow.products.get(command.sku) is None:
+        receiving = uow.stocks.receiving(command.sku, command.reference)
+        if not receiving.sku_known:
             raise UnknownSku(command.sku)
-        if uow.stocks.has_batch(command.reference):
+        if receiving.reference_taken:
             raise DuplicateBatch(command.reference)
-        stock = stock_of(uow, command.sku)
+        stock = receiving.stock
+        if stock is None:
+            stock = Stock(sku=command.sku)
+            uow.stocks.add(stock)
         stock.add_batch(command.reference, command.quantity, command.eta, visa=visa)
+        waiting = receiving.smallest_waiting
+        stock.offer([] if waiting is None else [waiting])
         uow.commit()
 
 
@@ -43,7 +55,10 @@ def change_batch_quantity(
         stock = uow.stocks.get_by_batch(command.reference)
         if stock is None:
             raise BatchNotFound(command.reference)
-        allocations = uow.orders.allocated_to(command.reference)
+        batch = stock.batch(command.reference)
+        available, excess = batch.available, batch.allocated - command.quantity
+        # Only the newest lines that must give their units back are read, if any must.
+        allocations = uow.orders.allocated_to(command.reference, excess) if excess > 0 else []
         released = stock.change_batch_quantity(
             command.reference, command.quantity, allocations, visa=visa
         )
@@ -53,6 +68,8 @@ def change_batch_quantity(
                 # Shipped (or moved) since the allocations were read: decide again.
                 raise ConcurrencyConflict(f"order {order_id} changed while stock was released")
             order.line_deallocated(stock.sku, command.reference)
+        if batch.available > available:
+            offer_to_waiting_lines(uow, stock)
         uow.commit()
 
 
@@ -76,14 +93,10 @@ def allocate_placed_order(event: events.OrderPlaced, uow: ShopUnitOfWork) -> Non
         uow.commit()
 
 
-def allocate_waiting_lines(
-    event: events.BatchAdded | events.BatchQuantityChanged | events.LineDeallocated,
-    uow: ShopUnitOfWork,
-) -> None:
-    """New or freed stock goes to backordered lines of the sku, oldest order first."""
+def allocate_waiting_lines(event: events.StockOffered, uow: ShopUnitOfWork) -> None:
+    """Stock that lines were found to fit goes to backordered lines of the sku, oldest first."""
     with uow:
         waiting = uow.orders.waiting_for(event.sku)
-        # Nothing waits (the usual case): the stock need not be loaded at all.
         stock = uow.stocks.get(event.sku) if waiting else None
         if stock is not None:
             for order_id, quantity in waiting:
@@ -93,6 +106,15 @@ def allocate_waiting_lines(
                 if order is not None and order.awaits_stock(event.sku):
                     allocate_line(uow, order, event.sku)
         uow.commit()
+
+
+def offer_to_waiting_lines(uow: ShopUnitOfWork, stock: Stock) -> None:
+    """After a change that freed units: if a waiting line fits, its reaction will run.
+
+    The stock is loaded before the waiting lines are read, so a line that starts waiting in
+    between bumped the stock's version: this change then conflicts and is decided again.
+    """
+    stock.offer(quantity for _, quantity in uow.orders.waiting_for(stock.sku))
 
 
 def release_cancelled_order(event: events.OrderCancelled, uow: ShopUnitOfWork) -> None:
@@ -107,6 +129,7 @@ def release_cancelled_order(event: events.OrderCancelled, uow: ShopUnitOfWork) -
                 raise BatchNotFound(reference)
             stock.deallocate(order.order_id, line.sku, line.quantity, reference)
             order.line_deallocated(line.sku, reference)
+            offer_to_waiting_lines(uow, stock)
         uow.commit()
 
 

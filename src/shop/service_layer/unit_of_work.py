@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol, Self
 
+import attrs
+
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
@@ -46,11 +48,30 @@ class OrderRepository(Protocol):
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
 
-    def allocated_to(self, batch_reference: str) -> list[tuple[str, int]]:
+    def allocated_to(
+        self, batch_reference: str, covering: int | None = None
+    ) -> list[tuple[str, int]]:
         """(order id, quantity) of lines holding ``batch_reference``, newest allocation first.
 
         Only lines that can give their stock back count: lines of shipped orders are left out.
+        With ``covering``, only the newest lines up to the first that reaches that many units
+        (or more of them: at most ``covering``; all of them when they do not reach it).
         """
+
+
+@attrs.frozen
+class Receiving:
+    """What adding a batch to a sku needs to know, read together in one round trip.
+
+    ``stock`` is the sku's stock with none of its batches loaded (a new batch needs no other:
+    its reference is checked against every sku, ``reference_taken``); ``smallest_waiting`` is
+    the smallest quantity of a line waiting for the sku, if any waits.
+    """
+
+    sku_known: bool
+    reference_taken: bool
+    stock: Stock | None
+    smallest_waiting: int | None
 
 
 class StockRepository(Protocol):
@@ -67,6 +88,9 @@ class StockRepository(Protocol):
 
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (batch references are global)."""
+
+    def receiving(self, sku: str, reference: str) -> Receiving:
+        """What adding the batch ``reference`` of ``sku`` needs: see ``Receiving``."""
 
 
 class ShopUnitOfWork(Protocol):

@@ -1,4 +1,5 @@
-"""Projections: events applied to the read-model tables, live (bus handlers) or replayed (rebuild).
+"""Projections: events applied to the read-model tables, inline (in the transaction that
+records them, see ``project``) or replayed from the event log (``shop views rebuild``).
 
 Every projection is an upsert guarded by the event's position in the event log, so applying
 an event twice, or after a newer one of the same aggregate, leaves the row as it was.
@@ -6,29 +7,17 @@ an event twice, or after a newer one of the same aggregate, leaves the row as it
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import (
-    Table,
-    TextClause,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from seedwork.messages import Event
-from seedwork.uow import Handling
+from seedwork.messages import Envelope, Event
 from shop.domain import events
 from shop.domain.money import Money
+from shop.views.statements import Shape, upsert
 from shop.views.tables import (
     batch_view,
     customer_order_view,
@@ -46,33 +35,6 @@ def money(value: Money) -> dict[str, Any]:
     return {"amount": value.amount, "currency": value.currency}
 
 
-def _upsert(
-    session: Session, table: Table, row: dict[str, Any], keep: tuple[str, ...] = ()
-) -> bool:
-    """Insert ``row`` or move the existing one forward; False when the row is already newer."""
-    statement = _upsert_statement(session.get_bind().dialect.name, table, tuple(row), keep)
-    # RETURNING, not rowcount: drivers report -1 for INSERT ... ON CONFLICT through the ORM.
-    return session.execute(statement, row).first() is not None
-
-
-@functools.cache
-def _upsert_statement(
-    dialect: str, table: Table, columns: tuple[str, ...], keep: tuple[str, ...]
-) -> TextClause:
-    """The guarded upsert as text, compiled once: SQLAlchemy does not cache ON CONFLICT."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values({name: bindparam(name) for name in columns})
-    keys = [column.name for column in table.primary_key.columns]
-    changes = {name: statement.excluded[name] for name in columns if name not in (*keys, *keep)}
-    upsert = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_=changes,
-        where=table.c.position <= statement.excluded.position,
-    ).returning(table.c.position)
-    sql = str(upsert.compile(dialect=module.dialect(paramstyle="named")))
-    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
-
-
 def product_added(session: Session, event: events.ProductAdded, position: int) -> None:
     """A new product row."""
     row = {
@@ -83,7 +45,7 @@ def product_added(session: Session, event: events.ProductAdded, position: int) -
         "active": True,
         "position": position,
     }
-    _upsert(session, product_view, row)
+    upsert(session, Shape(product_view, tuple(row)), [row])
 
 
 def product_price_changed(
@@ -117,7 +79,7 @@ def customer_registered(session: Session, event: events.CustomerRegistered, posi
         "tier": event.tier,
         "position": position,
     }
-    _upsert(session, customer_view, row)
+    upsert(session, Shape(customer_view, tuple(row)), [row])
 
 
 def order_document(event: events.OrderRevised) -> dict[str, Any]:
@@ -153,6 +115,18 @@ def order_document(event: events.OrderRevised) -> dict[str, Any]:
     }
 
 
+def batch_document(sku: str, batch: events.BatchView) -> dict[str, Any]:
+    """One batch as the API shows it (``PUT /batches/<reference>/quantity``)."""
+    return {
+        "reference": batch.reference,
+        "sku": sku,
+        "eta": batch.eta.isoformat() if batch.eta is not None else None,
+        "quantity": batch.quantity,
+        "allocated": batch.allocated,
+        "available": batch.available,
+    }
+
+
 def order_revised(session: Session, event: events.OrderRevised, position: int) -> None:
     """The order's view and its entry in the customer's order list."""
     document = json.dumps(order_document(event), separators=(",", ":"))
@@ -163,8 +137,6 @@ def order_revised(session: Session, event: events.OrderRevised, position: int) -
         "document": document,
         "position": position,
     }
-    if not _upsert(session, order_view, row):
-        return
     entry = {
         "customer_id": event.customer_id,
         "order_id": event.order_id,
@@ -174,33 +146,59 @@ def order_revised(session: Session, event: events.OrderRevised, position: int) -
         "created_position": position,
         "position": position,
     }
-    _upsert(session, customer_order_view, entry, keep=("created_position",))
+    upsert(
+        session,
+        Shape(order_view, tuple(row)),
+        [row],
+        then=(Shape(customer_order_view, tuple(entry), keep=("created_position",)), [entry]),
+    )
 
 
 def stock_revised(session: Session, event: events.StockRevised, position: int) -> None:
-    """Every batch of the sku, replaced by the snapshot."""
+    """Every batch of the sku, as the snapshot shows it (batches are never taken away)."""
     available = sum(batch.available for batch in event.batches)
-    if not _upsert(
-        session, stock_view, {"sku": event.sku, "available": available, "position": position}
-    ):
+    stock = {"sku": event.sku, "available": available, "position": position}
+    rows = [_batch_row(event.sku, rank, batch) for rank, batch in enumerate(event.batches)]
+    if not rows:
+        upsert(session, Shape(stock_view, tuple(stock)), [stock])
         return
-    session.execute(delete(batch_view).where(batch_view.c.sku == event.sku))
-    if event.batches:
-        session.execute(
-            insert(batch_view),
-            [
-                {
-                    "reference": batch.reference,
-                    "sku": event.sku,
-                    "rank": rank,
-                    "eta": batch.eta,
-                    "quantity": batch.quantity,
-                    "allocated": batch.allocated,
-                    "available": batch.available,
-                }
-                for rank, batch in enumerate(event.batches)
-            ],
-        )
+    batches = Shape(batch_view, tuple(rows[0]), count=len(rows))
+    upsert(session, Shape(stock_view, tuple(stock)), [stock], then=(batches, rows))
+
+
+def batch_added(session: Session, event: events.BatchAdded, position: int) -> None:
+    """A new batch, and its units added to the sku's (a change that loads no other batch)."""
+    stock = {"sku": event.sku, "available": event.quantity, "position": position}
+    batch = events.BatchView(
+        reference=event.reference,
+        eta=event.eta,
+        quantity=event.quantity,
+        allocated=0,
+        available=event.quantity,
+    )
+    row = _batch_row(event.sku, _UNRANKED, batch)
+    upsert(
+        session,
+        Shape(stock_view, tuple(stock), add=("available",)),
+        [stock],
+        then=(Shape(batch_view, tuple(row)), [row]),
+    )
+
+
+# Reads order batches by their allocation preference; ``rank`` is kept for old rows.
+_UNRANKED = 0
+
+
+def _batch_row(sku: str, rank: int, batch: events.BatchView) -> dict[str, Any]:
+    return {
+        "reference": batch.reference,
+        "sku": sku,
+        "rank": rank,
+        "eta": batch.eta,
+        "quantity": batch.quantity,
+        "allocated": batch.allocated,
+        "available": batch.available,
+    }
 
 
 PROJECTIONS: Mapping[type[Event], Projection] = {
@@ -210,47 +208,16 @@ PROJECTIONS: Mapping[type[Event], Projection] = {
     events.CustomerRegistered: customer_registered,
     events.OrderRevised: order_revised,
     events.StockRevised: stock_revised,
+    events.BatchAdded: batch_added,
 }
 
 
-class ProjectionUnitOfWork(Protocol):
-    """What a projection needs from the unit of work: its session and the message handled."""
-
-    handling: Handling | None
-    session: Session | None
-
-    def __enter__(self) -> Any:
-        """Begin (and skip an event this handler already applied)."""
-
-    def __exit__(self, *exc: object) -> None:
-        """End the transaction."""
-
-    def commit(self) -> None:
-        """Keep the change and note the event as applied."""
-
-
-def update_views(event: Event, uow: ProjectionUnitOfWork, outbox: Table) -> None:
-    """Apply a committed event to the read models, at its position in the event log."""
-    with uow:
-        session = uow.session
-        assert session is not None, "a projection needs a SQL unit of work"
-        PROJECTIONS[type(event)](session, event, _position(session, uow.handling, outbox))
-        uow.commit()
-
-
-def _position(session: Session, handling: Handling | None, outbox: Table) -> int:
-    if handling is not None and handling.envelope.log_position is not None:
-        return handling.envelope.log_position
-    if handling is not None:
-        found = session.execute(
-            select(outbox.c.id).where(outbox.c.message_id == handling.envelope.message_id)
-        ).scalar()
-        if found is not None:
-            return int(found)
-    # Not in the log (handled directly): it is at least as new as the newest logged event.
-    return int(session.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one())
-
-
-EVENT_HANDLERS: Mapping[type[Event], list[Callable[..., Any]]] = {
-    event_type: [update_views] for event_type in PROJECTIONS
-}
+def project(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Apply a commit's events to the read models, in the transaction that records them."""
+    for envelope in envelopes:
+        event = envelope.message
+        projection = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
+        if projection is not None:
+            position = envelope.log_position
+            assert position is not None, "events are projected once they are in the log"
+            projection(session, event, position)

@@ -58,6 +58,10 @@ def _batch(row: RowMapping) -> View:
     }
 
 
+# Allocation preference: warehouse stock first, then the earliest eta (then the reference).
+_PREFERENCE = (batch_view.c.eta.is_not(None), batch_view.c.eta, batch_view.c.reference)
+
+
 class SqlReadModels:
     """The read models in the database, one short connection per read."""
 
@@ -147,7 +151,7 @@ class SqlReadModels:
                     return None
                 return {"sku": sku, "available": 0, "batches": []}
             rows = connection.execute(
-                select(batch_view).where(batch_view.c.sku == sku).order_by(batch_view.c.rank)
+                select(batch_view).where(batch_view.c.sku == sku).order_by(*_PREFERENCE)
             ).mappings()
             return {"sku": sku, "available": available, "batches": [_batch(row) for row in rows]}
 

@@ -13,6 +13,7 @@ from shop.adapters.database import create_database_engine
 from shop.adapters.fakes import FakeShopStorage
 from shop.bootstrap import bootstrap
 from shop.config import Settings
+from shop.views import tables as views
 
 
 @pytest.fixture(params=["fake", "sqlite", "postgres"])
@@ -26,8 +27,9 @@ def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
     else:
         url = request.getfixturevalue("postgres_url")
     engine = create_database_engine(url)
-    orm.metadata.drop_all(engine)
-    orm.metadata.create_all(engine)
+    for tables in (orm.metadata, views.metadata):
+        tables.drop_all(engine)
+        tables.create_all(engine)
     shop = bootstrap(Settings(database_url=url), engine=engine)
     try:
         yield shop.uow_factory

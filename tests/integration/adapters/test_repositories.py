@@ -215,3 +215,23 @@ class TestRepositoryContract:
             assert uow.orders.allocated_to("b-1") == [("o-4", 4), ("o-3", 3), ("o-2", 2)]
             assert uow.orders.allocated_to("b-2") == [("o-5", 5)]
             assert uow.orders.allocated_to("b-404") == []
+
+    def test_lines_covering_some_units_are_the_newest_that_reach_them(
+        self, new_uow: NewUow
+    ) -> None:
+        stock = Stock(sku="LAMP")
+        stock.add_batch("b-1", 100)
+        orders = [placed_order(f"o-{n}", ("LAMP", n)) for n in range(1, 5)]
+        store(new_uow, stock, *orders)
+        for order_id in ("o-2", "o-4", "o-1", "o-3"):
+            allocate(new_uow, order_id, "LAMP")
+        with new_uow() as uow:
+            every = uow.orders.allocated_to("b-1")
+            assert every == [("o-3", 3), ("o-1", 1), ("o-4", 4), ("o-2", 2)]
+            for units in range(1, 12):
+                found = uow.orders.allocated_to("b-1", units)
+                assert found == every[: len(found)]  # the newest, in order
+                reached = [sum(q for _, q in found[:n]) >= units for n in range(len(found) + 1)]
+                assert any(reached) or found == every  # enough of them, or all there are
+                assert len(found) <= units
+            assert uow.orders.allocated_to("b-404", 3) == []

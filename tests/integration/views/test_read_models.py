@@ -6,12 +6,13 @@ import io
 from datetime import date
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from seedwork.messages import Envelope
 from shop.adapters.orm import seedwork_tables
 from shop.bootstrap import Shop
 from shop.domain import commands as c
@@ -131,11 +132,23 @@ def test_an_event_handled_twice_or_late_changes_nothing(shop: Shop, views: SqlRe
     assert everything(shop) == before
 
 
-def test_a_snapshot_not_in_the_log_still_applies(shop: Shop, views: SqlReadModels):
+def test_a_change_and_its_views_commit_together(shop: Shop, views: SqlReadModels):
     stocked(shop)
-    snapshot = events.StockRevised(sku="RED-CHAIR", batches=())
-    shop.bus.handle(Envelope(message=snapshot))
-    assert views.stock("RED-CHAIR") == {"sku": "RED-CHAIR", "available": 0, "batches": []}
+    with shop.engine.begin() as connection:
+        connection.execute(text("DROP TABLE batch_view"))
+    outbox = seedwork_tables.outbox
+    with shop.engine.connect() as connection:
+        logged = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
+    with pytest.raises(DBAPIError):
+        shop.bus.handle(c.AddBatch(reference="RED-CHAIR-more", sku="RED-CHAIR", quantity=5))
+    with shop.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(outbox)).scalar_one() == logged
+    rebuild_views(shop, io.StringIO())
+    stock = views.stock("RED-CHAIR")
+    assert stock is not None
+    references = [batch["reference"] for batch in stock["batches"]]
+    assert references == ["RED-CHAIR-now", "RED-CHAIR-later"]
+    assert stock["available"] == 20
 
 
 def test_rebuild_recreates_dropped_and_damaged_views(shop: Shop):

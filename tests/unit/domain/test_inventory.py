@@ -29,13 +29,21 @@ def stock(*batches: tuple[str, int, date | None]) -> Stock:
     return result
 
 
-def test_adding_a_batch_records_batch_added_and_a_snapshot() -> None:
+def test_adding_a_batch_records_batch_added_alone_as_it_needs_no_other_batch() -> None:
     lamp = Stock(sku="LAMP")
     lamp.add_batch("b1", 10, TOMORROW)
     assert lamp.collect_events() == [
         events.BatchAdded(reference="b1", sku="LAMP", quantity=10, eta=TOMORROW),
-        events.StockRevised(sku="LAMP", batches=(events.BatchView("b1", TOMORROW, 10, 0, 10),)),
     ]
+
+
+def test_stock_is_offered_to_waiting_lines_only_when_a_batch_can_take_one() -> None:
+    lamp = stock(("b1", 10, None))
+    lamp.offer([])
+    lamp.offer([11, 12])
+    assert lamp.collect_events() == []
+    lamp.offer([11, 10])
+    assert lamp.collect_events() == [events.StockOffered(sku="LAMP")]
 
 
 def test_a_batch_reference_is_unique() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 
 from seedwork.bus import MessageBus, RetryPolicy
 from seedwork.injection import Dependencies
+from seedwork.messages import Envelope
 from seedwork.testing import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
@@ -24,7 +26,7 @@ FAST = RetryPolicy(conflict_attempts=3, event_attempts=1, initial_wait=0.0001, m
 
 
 class FakeReadModels:
-    """The read models in dicts, kept by plain event handlers."""
+    """The read models in dicts, projected inline by the fake unit of work at each commit."""
 
     def __init__(self) -> None:
         self.products: dict[str, View] = {}
@@ -34,7 +36,14 @@ class FakeReadModels:
         self.stocks: dict[str, list[events.BatchView]] = {}
         self.reachable = True
 
-    def handlers(self) -> dict[type[events.Event], Callable[..., Any]]:
+    def project(self, envelopes: Sequence[Envelope]) -> None:
+        projections = self._projections()
+        for envelope in envelopes:
+            projection = projections.get(type(envelope.message))
+            if projection is not None:
+                projection(envelope.message)
+
+    def _projections(self) -> dict[type[events.Event], Callable[..., Any]]:
         return {
             events.ProductAdded: self._product_added,
             events.ProductPriceChanged: self._price_changed,
@@ -42,6 +51,7 @@ class FakeReadModels:
             events.CustomerRegistered: self._registered,
             events.OrderRevised: self._order_revised,
             events.StockRevised: self._stock_revised,
+            events.BatchAdded: self._batch_added,
         }
 
     def _product_added(self, event: events.ProductAdded) -> None:
@@ -68,6 +78,16 @@ class FakeReadModels:
 
     def _stock_revised(self, event: events.StockRevised) -> None:
         self.stocks[event.sku] = list(event.batches)
+
+    def _batch_added(self, event: events.BatchAdded) -> None:
+        batch = events.BatchView(
+            reference=event.reference, eta=event.eta, quantity=event.quantity, allocated=0,
+            available=event.quantity,
+        )  # fmt: skip
+        batches = [*self.stocks.get(event.sku, []), batch]
+        self.stocks[event.sku] = sorted(
+            batches, key=lambda b: (b.eta is not None, b.eta or date.min, b.reference)
+        )
 
     def product(self, sku: str) -> View | None:
         return self.products.get(sku)
@@ -115,17 +135,13 @@ class FakeReadModels:
 def fake_bus(
     views: FakeReadModels, command_handlers: dict[type[Any], Callable[..., Any]] | None = None
 ) -> MessageBus:
-    """The shop's handlers on fakes, plus the fake read models' handlers."""
-    handlers: dict[type[events.Event], list[Callable[..., Any]]] = {
-        kind: list(found) for kind, found in EVENT_HANDLERS.items()
-    }
-    for kind, handler in views.handlers().items():
-        handlers.setdefault(kind, []).append(handler)
+    """The shop's handlers on fakes, whose units of work project into the fake read models."""
+    storage = FakeShopStorage()
     return MessageBus(
         command_handlers={**COMMAND_HANDLERS, **(command_handlers or {})},
-        event_handlers=handlers,
+        event_handlers=EVENT_HANDLERS,
         dependencies=Dependencies(
-            factories={"uow": FakeShopStorage().unit_of_work_factory()},
+            factories={"uow": storage.unit_of_work_factory(project=views.project)},
             from_envelope=FROM_ENVELOPE,
         ),
         dead_letters=FakeDeadLetters(),

@@ -73,6 +73,7 @@ def make_world(
     *,
     events: dict[type[Event], list[Any]] | None = None,
     command: Any = increment,
+    project: Any = None,
 ) -> World:
     repository = FakeRepository()
     inbox = FakeInbox()
@@ -80,7 +81,7 @@ def make_world(
     lock = threading.Lock()
 
     def new_uow() -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(inbox=inbox, counters=repository)
+        uow = FakeUnitOfWork(inbox=inbox, project=project, counters=repository)
         with lock:
             uows.append(uow)
         return uow
@@ -101,6 +102,41 @@ def test_a_command_goes_to_its_one_handler_and_returns_its_result() -> None:
     world = make_world()
     assert world.bus.handle(Increment(counter_id="a", by=2)) == 2
     assert world.bus.handle(Increment(counter_id="a", by=3)) == 5
+
+
+def test_a_call_reports_the_events_of_each_of_its_commits_in_order() -> None:
+    def note(event: Incremented, uow: FakeUnitOfWork) -> None:
+        with uow:
+            uow.counters.get(event.counter_id).record(Noted(counter_id=event.counter_id))
+            uow.commit()
+
+    world = make_world(events={Incremented: [note]})
+    committed: list[Envelope] = []
+    world.bus.handle(Increment(counter_id="a", by=2), committed=committed)
+    assert [e.message for e in committed] == [
+        Incremented(counter_id="a", value=2),
+        Noted(counter_id="a"),
+    ]
+
+
+def test_the_projections_see_each_commits_events_before_it_counts() -> None:
+    projected: list[Event] = []
+    world = make_world(project=lambda envelopes: projected.extend(e.message for e in envelopes))
+    world.bus.handle(Increment(counter_id="a", by=2))
+    assert projected == [Incremented(counter_id="a", value=2)]
+
+
+def test_a_failing_projection_fails_the_change_and_releases_no_event() -> None:
+    def broken(envelopes: Any) -> None:
+        raise RuntimeError("the read model is broken")
+
+    world = make_world(project=broken)
+    committed: list[Envelope] = []
+    with pytest.raises(RuntimeError, match="read model is broken"):
+        world.bus.handle(Increment(counter_id="a", by=2), committed=committed)
+    assert committed == []
+    assert [uow.outbox for uow in world.uows] == [[]]
+    assert [uow.commits for uow in world.uows] == [0]
 
 
 def test_a_second_handler_for_one_command_is_refused_at_start_up() -> None:

@@ -31,7 +31,7 @@ class Shop:
         self.products = FakeRepository()
         self.customers = FakeRepository()
         self.orders = FakeOrders()
-        self.stocks = FakeStocks()
+        self.stocks = FakeStocks(products=self.products, orders=self.orders)
         self.dead_letters = FakeDeadLetters()
         inbox = FakeInbox()
         self.commits: list[list[Envelope]] = []

@@ -71,10 +71,13 @@ def visa() -> Visa:
     return found
 
 
-def send(command: Command) -> Any:
-    """Handle ``command`` on the bus as sent by this request's visa; the handler's result."""
+def send(command: Command, *, committed: list[Envelope] | None = None) -> Any:
+    """Handle ``command`` on the bus as sent by this request's visa; the handler's result.
+
+    ``committed``, when given, receives the events of every commit of the call, in order.
+    """
     envelope = Envelope(message=command, principal=visa())
     correlation_id = context.current().get("correlation_id")
     if correlation_id is not None:  # the request's: its commands and events share it
         envelope = attrs.evolve(envelope, correlation_id=correlation_id)
-    return bus().handle(envelope)
+    return bus().handle(envelope, committed=committed)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shop.domain import commands, text
+from seedwork.messages import Envelope
+from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa
 from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.views.projections import batch_document
 
 inventory = Blueprint("inventory", __name__)
 
@@ -24,7 +26,18 @@ def add_batch() -> Response:
 def change_batch_quantity(reference: str) -> Response:
     """Set a batch's quantity; lines that no longer fit go elsewhere or wait."""
     reference = path_id(reference)
-    send(command(commands.ChangeBatchQuantity, json_body(), reference=reference))
+    committed: list[Envelope] = []
+    send(
+        command(commands.ChangeBatchQuantity, json_body(), reference=reference),
+        committed=committed,
+    )
+    # The batch as the call's last commit left it (as projected then), not read back.
+    for envelope in reversed(committed):
+        event = envelope.message
+        if isinstance(event, events.StockRevised):
+            for batch in event.batches:
+                if batch.reference == reference:
+                    return answer(batch_document(event.sku, batch))
     return answer(views().batch(reference))
 
 

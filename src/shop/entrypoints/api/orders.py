@@ -6,16 +6,33 @@ import uuid
 
 from flask import Blueprint, Response
 
-from shop.domain import commands, text
+from seedwork.messages import Command, Envelope
+from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa
 from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.views.projections import order_document
 
 orders = Blueprint("orders", __name__)
 
 
 def _order(order_id: str, status: int = 200) -> Response:
     return answer(views().order(order_id), status)
+
+
+def _changed(message: Command, order_id: str, status: int = 200) -> Response:
+    """Handle ``message`` and answer the order as its last commit left it.
+
+    The view is the one the projection wrote in that commit, so it is not read back; a change
+    that recorded no revision (none happened) is answered from the read model.
+    """
+    committed: list[Envelope] = []
+    send(message, committed=committed)
+    for envelope in reversed(committed):
+        event = envelope.message
+        if isinstance(event, events.OrderRevised) and event.order_id == order_id:
+            return answer(order_document(event), status)
+    return _order(order_id, status)
 
 
 @orders.post("/orders")
@@ -40,8 +57,7 @@ def get_order(order_id: str) -> Response:
 def add_line(order_id: str) -> Response:
     """Add units of a sku to a draft."""
     order_id = path_id(order_id)
-    send(command(commands.AddOrderLine, json_body(), order_id=order_id))
-    return _order(order_id, 201)
+    return _changed(command(commands.AddOrderLine, json_body(), order_id=order_id), order_id, 201)
 
 
 @orders.delete("/orders/<order_id>/lines/<sku>")
@@ -56,29 +72,25 @@ def remove_line(order_id: str, sku: str) -> Response:
 def set_shipping_address(order_id: str) -> Response:
     """Set where a draft ships to."""
     order_id = path_id(order_id)
-    send(command(commands.SetShippingAddress, json_body(), order_id=order_id))
-    return _order(order_id)
+    return _changed(command(commands.SetShippingAddress, json_body(), order_id=order_id), order_id)
 
 
 @orders.post("/orders/<order_id>/place")
 def place(order_id: str) -> Response:
     """Place a draft; its lines take stock."""
     order_id = path_id(order_id)
-    send(commands.PlaceOrder(order_id=order_id))
-    return _order(order_id, 202)
+    return _changed(commands.PlaceOrder(order_id=order_id), order_id, 202)
 
 
 @orders.post("/orders/<order_id>/cancel")
 def cancel(order_id: str) -> Response:
     """Cancel an order that has not shipped."""
     order_id = path_id(order_id)
-    send(command(commands.CancelOrder, json_body(), order_id=order_id))
-    return _order(order_id)
+    return _changed(command(commands.CancelOrder, json_body(), order_id=order_id), order_id)
 
 
 @orders.post("/orders/<order_id>/ship")
 def ship(order_id: str) -> Response:
     """Ship a confirmed order."""
     order_id = path_id(order_id)
-    send(command(commands.ShipOrder, json_body(), order_id=order_id))
-    return _order(order_id)
+    return _changed(command(commands.ShipOrder, json_body(), order_id=order_id), order_id)

@@ -1,0 +1,131 @@
+"""The projections' SQL: guarded upserts, written once per shape and cached.
+
+A row of a read model moves forward only: an upsert applies when the row's ``position`` is not
+newer than the event's. A projection that writes two tables writes the second only when the
+first applied: on PostgreSQL both go in one statement (a data-modifying ``WITH``), elsewhere in
+two. The SQL is text because SQLAlchemy does not cache the compiled form of ``ON CONFLICT``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+Row = Mapping[str, Any]
+
+
+@attrs.frozen
+class Shape:
+    """What an upsert writes: which table and columns, how many rows, how columns change.
+
+    ``keep``: columns an existing row keeps; ``add``: columns added to the existing value
+    (such an upsert applies only to a strictly older row, so an event never counts twice).
+    """
+
+    table: Table
+    columns: tuple[str, ...]
+    count: int = 1
+    keep: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+
+
+def upsert(
+    session: Session,
+    first: Shape,
+    rows: Sequence[Row],
+    then: tuple[Shape, Sequence[Row]] | None = None,
+) -> bool:
+    """Upsert ``rows`` (guarded by position); if they applied, upsert ``then``'s rows too.
+
+    Returns whether the first upsert applied.
+    """
+    parameters = _parameters("a", first, rows)
+    if then is None:
+        statement = _statement(first, None, False)
+        return session.execute(statement, parameters).first() is not None
+    second, second_rows = then
+    parameters.update(_parameters("b", second, second_rows))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_statement(first, second, True), parameters)
+        return True
+    if session.execute(_statement(first, None, False), parameters).first() is None:
+        return False
+    session.execute(_statement(second, None, False, prefix="b"), parameters)
+    return True
+
+
+def _parameters(prefix: str, shape: Shape, rows: Sequence[Row]) -> dict[str, Any]:
+    return {
+        f"{prefix}{n}_{name}": row[name] for n, row in enumerate(rows) for name in shape.columns
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(first: Shape, second: Shape | None, fused: bool, prefix: str = "a") -> TextClause:
+    """The upsert of ``first`` alone, or fused with ``second`` in one statement (PostgreSQL)."""
+    if second is None:
+        sql = _insert(first, prefix, _values(first, prefix, cast=False)) + " RETURNING 1"
+        return text(sql).bindparams(*_binds(first, prefix))
+    assert fused
+    source = (
+        f"SELECT * FROM (VALUES {_values(second, 'b', cast=True)})"
+        f" AS given ({', '.join(second.columns)}) WHERE EXISTS (SELECT 1 FROM applied)"
+    )
+    applied = _insert(first, "a", _values(first, "a", cast=False)) + " RETURNING 1"
+    sql = f"WITH applied AS ({applied}) {_insert(second, 'b', source)}"
+    return text(sql).bindparams(*_binds(first, "a"), *_binds(second, "b"))
+
+
+def _insert(shape: Shape, prefix: str, source: str) -> str:
+    table = shape.table.name
+    keys = [column.name for column in shape.table.primary_key.columns]
+    changes = [
+        f"{name} = {table}.{name} + excluded.{name}"
+        if name in shape.add
+        else f"{name} = excluded.{name}"
+        for name in shape.columns
+        if name not in (*keys, *shape.keep)
+    ]
+    guard = ""
+    if "position" in shape.table.c:
+        newer = "<" if shape.add else "<="
+        guard = f" WHERE {table}.position {newer} excluded.position"
+    return (
+        f"INSERT INTO {table} ({', '.join(shape.columns)}) {source}"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(changes)}{guard}"
+    )
+
+
+def _values(shape: Shape, prefix: str, *, cast: bool) -> str:
+    """``VALUES`` rows; cast, where a ``SELECT`` must give the database the columns' types."""
+
+    def value(n: int, name: str) -> str:
+        parameter = f":{prefix}{n}_{name}"
+        if not cast:
+            return parameter
+        kind = shape.table.c[name].type.compile(dialect=_postgresql())
+        return f"CAST({parameter} AS {kind})"
+
+    rows = (
+        "(" + ", ".join(value(n, name) for name in shape.columns) + ")" for n in range(shape.count)
+    )
+    return ("VALUES " if not cast else "") + ", ".join(rows)
+
+
+def _binds(shape: Shape, prefix: str) -> list[Any]:
+    return [
+        bindparam(f"{prefix}{n}_{name}", type_=shape.table.c[name].type)
+        for n in range(shape.count)
+        for name in shape.columns
+    ]
+
+
+@functools.cache
+def _postgresql() -> Any:
+    return postgresql.dialect()  # type: ignore[no-untyped-call]
