@@ -12,6 +12,7 @@ from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain import events
 from shop.domain.money import Money
+from shop.views import tables as views
 
 SECRET = "Secr3t-Redis-Pass"
 
@@ -22,8 +23,9 @@ def leaky_reaction(event: events.ProductAdded) -> None:
 
 
 def test_a_failed_event_keeps_its_error_without_the_secret(engine: Engine):
-    orm.metadata.drop_all(engine)
-    orm.metadata.create_all(engine)
+    for metadata in (orm.metadata, views.metadata):  # the read models are written inline
+        metadata.drop_all(engine)
+        metadata.create_all(engine)
     settings = Settings(
         database_url=engine.url.render_as_string(hide_password=False),
         redis_url=f"redis://:{SECRET}@127.0.0.1:6379/0",

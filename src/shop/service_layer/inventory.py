@@ -59,6 +59,10 @@ def change_batch_quantity(
         available, excess = batch.available, batch.allocated - command.quantity
         # Only the newest lines that must give their units back are read, if any must.
         allocations = uow.orders.allocated_to(command.reference, excess) if excess > 0 else []
+        if sum(quantity for _, quantity in allocations) < excess:
+            # The lines count fewer units than the stock said: one shipped, was cancelled or
+            # moved between the two reads. Not a refusal: read both again.
+            raise ConcurrencyConflict(f"batch {command.reference} changed while it was read")
         released = stock.change_batch_quantity(
             command.reference, command.quantity, allocations, visa=visa
         )
