@@ -15,7 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from seedwork import context
 from seedwork.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationError
@@ -47,6 +53,10 @@ class RetryPolicy:
     event_attempts: int = 3
     initial_wait: float = 0.01
     max_wait: float = 0.5
+    #: Seconds a reaction keeps retrying conflicts (and at least twice ``conflict_attempts``
+    #: times): every conflict is another writer's progress, and a reaction has no caller to
+    #: answer 409, so under contention it waits its turn rather than being given up on.
+    reaction_patience: float = 30.0
 
 
 class MessageBus:
@@ -231,10 +241,12 @@ class MessageBus:
                     },
                 )
             retrying = Retrying(
+                # Other errors stop at ``event_attempts`` (``_retry_event_error``); conflicts
+                # stop once both the attempts and the patience are spent.
                 stop=stop_after_attempt(
-                    # A reaction has no caller to hand a 409 to: conflicts get twice the patience.
                     max(self._retry.event_attempts, 2 * self._retry.conflict_attempts) - 1
-                ),
+                )
+                & stop_after_delay(self._retry.reaction_patience),
                 wait=wait_random_exponential(
                     multiplier=self._retry.initial_wait, max=self._retry.max_wait
                 ),

@@ -253,6 +253,23 @@ def test_an_event_handler_that_recovers_on_retry_is_not_dead_lettered() -> None:
     assert world.dead_letters.letters == []
 
 
+def test_a_reaction_losing_conflicts_keeps_trying_for_its_patience_not_only_its_attempts() -> None:
+    # Each conflict is another writer's progress: under a long contention storm a reaction
+    # (which has no caller to answer 409) waits its turn instead of being given up on.
+    losses = 10 * FAST.conflict_attempts
+
+    def contended(event: Incremented) -> None:
+        nonlocal losses
+        if losses:
+            losses -= 1
+            raise ConcurrencyConflict("another writer won")
+
+    world = make_world(events={Incremented: [contended]})
+    world.bus.handle(Increment(counter_id="a"))
+    assert losses == 0
+    assert world.dead_letters.letters == []
+
+
 def test_a_conflicting_command_is_retried_until_it_wins() -> None:
     conflicts = [ConcurrencyConflict("lost"), ConcurrencyConflict("lost again")]
 
