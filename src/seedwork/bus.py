@@ -268,7 +268,15 @@ class MessageBus:
                 given_up = True
                 if self._metrics is not None:
                     self._metrics.failed("event", envelope.name)
-                self._dead_letters.record(envelope, bound.name, error)
+                try:
+                    self._dead_letters.record(envelope, bound.name, error)
+                except Exception:
+                    # Kept nowhere (its store is down too): the event has no inbox row for this
+                    # handler, so the recovery sweep dispatches it again later.
+                    log.exception(
+                        "event handler failure could not be recorded",
+                        extra={"handler": bound.name, "event_type": envelope.name},
+                    )
         # Counted once per event, when every handler applied it (a count per handler would
         # cost each message a counter update per reaction).
         if handlers and not given_up and self._metrics is not None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import StatementError
 
 from seedwork.bus import RetryPolicy
 from shop.adapters import orm
@@ -80,3 +81,25 @@ def test_a_failed_reaction_is_listed_and_replayed_once_its_cause_is_fixed(new_sh
 def test_an_unknown_failed_event_is_reported(new_shop, capsys):
     assert run(new_shop(), "replay", id=404) == 1
     assert "no failed event with id 404" in capsys.readouterr().err
+
+
+def test_a_failed_reaction_keeps_the_kind_of_a_database_error_never_its_sql(new_shop, capsys):
+    def leaky(event: events.ProductAdded, uow: ShopUnitOfWork) -> None:
+        raise StatementError(
+            "value too long",
+            "INSERT INTO labels (text) VALUES (%(text)s)",
+            {"text": "the-customers-private-note"},
+            ValueError("value too long for type character varying(10)"),
+        )
+
+    shop = bootstrap(
+        new_shop().settings,
+        event_handlers={events.ProductAdded: [leaky]},
+        retry=RetryPolicy(event_attempts=1, initial_wait=0.001, max_wait=0.002),
+    )
+    shop.bus.handle(c.AddProduct(sku="LAMP", name="Lamp", price=Money.of(2_000, "EUR")))
+    shop.close()
+    assert run(new_shop(), "list", limit=50) == 0
+    listed = capsys.readouterr().out
+    assert "StatementError" in listed
+    assert "INSERT" not in listed and "the-customers-private-note" not in listed

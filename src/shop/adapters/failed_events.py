@@ -8,6 +8,7 @@ from datetime import datetime
 import attrs
 from sqlalchemy import Engine, Table, func, insert, select, update
 
+from seedwork.failures import describe
 from seedwork.messages import Envelope, utcnow
 from seedwork.serialization import Serializer
 
@@ -55,7 +56,8 @@ class SqlFailedEvents:
                     "handler": handler,
                     "type": envelope.name,
                     "envelope": self._serializer.dumps(envelope),
-                    "error": self._redact(f"{type(error).__name__}: {error}"),
+                    # Kind and field, never SQL or parameters (the log has the detail).
+                    "error": self._redact(describe(error)),
                     "failed_at": utcnow(),
                 },
             )

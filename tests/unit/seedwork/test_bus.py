@@ -239,6 +239,30 @@ def test_a_failing_event_handler_is_retried_then_dead_lettered_and_the_command_s
     assert letter.envelope.message == Incremented(counter_id="a", value=1)
 
 
+class UnreachableDeadLetters(FakeDeadLetters):
+    """Failed events kept in a database that is down too."""
+
+    def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
+        raise ConnectionError("the database is unreachable")
+
+
+def test_a_failure_that_cannot_be_recorded_never_breaks_the_committed_command() -> None:
+    def broken(event: Incremented) -> None:
+        raise ConnectionError("the database is unreachable")
+
+    world = make_world(events={Incremented: [broken]})
+    bus = MessageBus(
+        command_handlers={Increment: increment},
+        event_handlers={Incremented: [broken]},
+        dependencies=Dependencies(factories={"uow": lambda: world.uows[0]}),
+        dead_letters=UnreachableDeadLetters(),
+        retry=FAST,
+    )
+    world.uows.append(FakeUnitOfWork(inbox=FakeInbox(), counters=world.repository))
+    assert bus.handle(Increment(counter_id="a")) == 1  # committed: the caller hears success
+    assert world.repository.get("a").value == 1
+
+
 def test_an_event_handler_that_recovers_on_retry_is_not_dead_lettered() -> None:
     attempts: list[int] = []
 
