@@ -23,6 +23,8 @@ from seedwork.observability.tracing import Tracing
 
 ROUTE = "shop.route"
 UNMATCHED = "unmatched"
+#: Methods counted by name; any other a client sends is ``other`` (a label set stays bounded).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -30,10 +32,12 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def observe_requests(app: Flask, metrics: Metrics, tracing: Tracing | None) -> None:
     """Count, time (and trace) every request the app answers."""
 
-    @app.before_request
     def _note_route() -> None:
         rule = request.url_rule
         request.environ[ROUTE] = rule.rule if rule is not None else UNMATCHED
+
+    # First of the hooks: one that answers (the door's 401) skips those after it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _note_route)
 
     app.wsgi_app = HttpObserver(app.wsgi_app, metrics, tracing)  # type: ignore[method-assign]
 
@@ -58,6 +62,8 @@ class HttpObserver:
             return start_response(line, headers, exc_info)
 
         method = str(environ.get("REQUEST_METHOD", "GET"))
+        if method not in METHODS:
+            method = "other"
         try:
             if self.tracing is None:
                 return self.app(environ, start)

@@ -32,6 +32,10 @@ def test_a_story_moves_the_counters_it_must(wired: Callable[..., Shop], redis: R
     call(client, "POST", f"/orders/{uuid.uuid4()}/place", 404)  # a command that fails
     call(client, "GET", f"/orders/{order_id}", 200)
     call(client, "GET", f"/no/such/{uuid.uuid4()}", 404)  # no raw path becomes a label
+    refused = {"Authorization": None}  # the door answers before the view: still its route
+    call(client, "GET", f"/orders/{order_id}", 401, headers=refused)
+    for odd in ("BREW", "FOO1", "FOO2"):  # no method a client makes up becomes a label
+        call(client, odd, "/products", 405)
     published = build_relay(shop).drain()
     consumer = build_consumer(shop)
     channels = Channels(shop.settings.channel_prefix)
@@ -52,6 +56,9 @@ def test_a_story_moves_the_counters_it_must(wired: Callable[..., Shop], redis: R
     assert moved(http, method="POST", route="/products", status="201") == 1
     assert moved(http, method="GET", route="/metrics", status="200") == 1  # the first scrape
     assert moved(http, method="GET", route="unmatched", status="404") == 1
+    assert moved(http, method="GET", route="/orders/<order_id>", status="401") == 1
+    assert moved(http, method="other", route="unmatched", status="405") == 3
+    assert not any(("method", "FOO1") in labels for _, labels in after)
     timed = "shop_http_request_duration_seconds_count"
     assert moved(timed, method="POST", route="/orders/<order_id>/place", status="202") == 1
     assert value(after, "shop_http_request_duration_seconds_sum", method="POST",
