@@ -141,19 +141,24 @@ class SqlReadModels:
         return view
 
     def stock(self, sku: str) -> View | None:
-        """The stock of a sku; None when the sku is neither in the catalog nor stocked."""
+        """The stock of a sku; None when the sku is neither in the catalog nor stocked.
+
+        The total is summed from the batch rows read in one statement (one snapshot), never
+        read from another row: a commit between two reads could make them disagree.
+        """
         with self._engine.connect() as connection:
-            available = connection.execute(
-                select(stock_view.c.available).where(stock_view.c.sku == sku)
-            ).scalar()
-            if available is None:
-                if self._product(connection, sku) is None:
-                    return None
-                return {"sku": sku, "available": 0, "batches": []}
             rows = connection.execute(
                 select(batch_view).where(batch_view.c.sku == sku).order_by(*_PREFERENCE)
             ).mappings()
-            return {"sku": sku, "available": available, "batches": [_batch(row) for row in rows]}
+            batches = [_batch(row) for row in rows]
+            if not batches and self._product(connection, sku) is None:
+                stocked = connection.execute(
+                    select(stock_view.c.sku).where(stock_view.c.sku == sku)
+                ).scalar()
+                if stocked is None:
+                    return None
+            available = sum(int(batch["available"]) for batch in batches)
+            return {"sku": sku, "available": available, "batches": batches}
 
     def batch(self, reference: str) -> View | None:
         """One batch, with its sku."""

@@ -21,7 +21,7 @@ from shop.domain.money import Money
 from shop.entrypoints.views_rebuild import rebuild_views
 from shop.views import projections
 from shop.views.queries import SqlReadModels
-from shop.views.tables import TABLES, metadata, order_view
+from shop.views.tables import TABLES, metadata, order_view, stock_view
 
 EUR = Money.of(12500, "EUR")
 
@@ -186,3 +186,14 @@ def _table_of(difference: Any) -> str | None:
         if name is not None:
             return str(name)
     return None
+
+
+def test_a_stocks_total_is_the_sum_of_the_batches_it_shows(shop: Shop, views: SqlReadModels):
+    # A reader between two statements could see the stock's total from before a commit and its
+    # batches from after; the total shown must be the sum of the batch rows shown.
+    stocked(shop, quantity=10)
+    with shop.engine.begin() as connection:  # the total row lagging its batches
+        connection.execute(update(stock_view).values(available=3))
+    stock = views.stock("RED-CHAIR")
+    assert stock is not None
+    assert stock["available"] == sum(batch["available"] for batch in stock["batches"]) != 3
