@@ -45,6 +45,29 @@ def test_an_unknown_field_is_named(client: FlaskClient, method: str, path: str, 
     assert fields_of(answer) == {"colour": "is not a known field"}
 
 
+NO_BODIES = [
+    ("POST", "/products/RED-CHAIR/discontinue"),
+    ("POST", "/orders/o-1/place"),
+    ("DELETE", "/orders/o-1/lines/RED-CHAIR"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), NO_BODIES, ids=[p for _, p in NO_BODIES])
+def test_an_endpoint_that_takes_no_body_refuses_one_as_strictly(
+    client: FlaskClient, method: str, path: str
+):
+    assert fields_of(client.open(path, method=method, json={"colour": "red"})) == {
+        "colour": "is not a known field"
+    }
+    text = client.open(path, method=method, data="not json", content_type="text/plain")
+    assert text.status_code == 415
+    assert text.mimetype == "application/problem+json"
+    assert (
+        client.open(path, method=method, data=b"{", content_type="application/json").status_code
+        == 400
+    )
+
+
 def test_an_unknown_nested_field_is_named_by_its_path(client: FlaskClient):
     body = {**CHAIR, "price": {**PRICE, "colour": "red"}}
     assert fields_of(client.post("/products", json=body)) == {

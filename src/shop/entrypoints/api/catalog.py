@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from shop.domain import commands, text
 from shop.entrypoints.api.door import send
-from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.entrypoints.api.http import answer, command, json_body, no_body, path_id, views
 
 catalog = Blueprint("catalog", __name__)
 
@@ -37,5 +37,5 @@ def change_price(sku: str) -> Response:
 def discontinue(sku: str) -> Response:
     """Stop selling a product."""
     sku = path_id(sku, text.SKU)
-    send(commands.DiscontinueProduct(sku=sku))
+    send(command(commands.DiscontinueProduct, no_body(), sku=sku))
     return answer(views().product(sku))

@@ -73,8 +73,23 @@ def json_body() -> dict[str, Any]:
     """The request body: a JSON object sent as ``application/json`` (else 415 or 400)."""
     if request.mimetype != "application/json":
         abort(415, description="the body must be application/json")
+    return _json_object(_body())
+
+
+def no_body() -> dict[str, Any]:
+    """The body of an endpoint that takes none: nothing, or ``{}``; anything else is refused
+    as it would be elsewhere (415 not JSON, 400 unreadable, 422 naming its fields)."""
+    raw = _body()
+    if not raw:
+        return {}
+    if request.mimetype != "application/json":
+        abort(415, description="this endpoint takes no body; if any, application/json")
+    return _json_object(raw)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        body = parse_json(_body())
+        body = parse_json(raw)
     except MessageError as error:
         abort(400, description=f"the body is {error}")
     if not isinstance(body, dict):

@@ -10,7 +10,7 @@ from seedwork.messages import Command, Envelope
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa
-from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.entrypoints.api.http import answer, command, json_body, no_body, path_id, views
 from shop.views.projections import order_document
 
 orders = Blueprint("orders", __name__)
@@ -63,7 +63,8 @@ def add_line(order_id: str) -> Response:
 @orders.delete("/orders/<order_id>/lines/<sku>")
 def remove_line(order_id: str, sku: str) -> Response:
     """Remove a sku's line from a draft."""
-    removed = commands.RemoveOrderLine(order_id=path_id(order_id), sku=path_id(sku, text.SKU))
+    given = {"order_id": path_id(order_id), "sku": path_id(sku, text.SKU)}
+    removed = command(commands.RemoveOrderLine, no_body(), **given)
     send(removed)
     return Response(status=204)
 
@@ -79,7 +80,7 @@ def set_shipping_address(order_id: str) -> Response:
 def place(order_id: str) -> Response:
     """Place a draft; its lines take stock."""
     order_id = path_id(order_id)
-    return _changed(commands.PlaceOrder(order_id=order_id), order_id, 202)
+    return _changed(command(commands.PlaceOrder, no_body(), order_id=order_id), order_id, 202)
 
 
 @orders.post("/orders/<order_id>/cancel")
