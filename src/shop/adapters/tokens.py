@@ -61,12 +61,18 @@ def _create_secret(path: Path) -> str:
     """A fresh random secret in ``path`` (mode 0600), or the one another process wrote first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
+    # Written whole under another name, then linked into place: a process that finds the file
+    # finds the whole secret, never an empty or half-written one.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        secret = check_secret(path.read_text().strip(), str(path))
+    finally:
+        draft.unlink()
     return secret
 
 
@@ -141,8 +147,13 @@ class TokenVerifier:
 
 
 def _visa(claims: dict[str, Any]) -> Visa:
+    # RFC 7519: the times are NumericDate, JSON numbers; PyJWT would take "9999999999" too.
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken("the access token is malformed")
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT:
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT:
         raise InvalidToken("the access token's subject is not a name")
     if not subject.isprintable():
         raise InvalidToken("the access token's subject is not a name")

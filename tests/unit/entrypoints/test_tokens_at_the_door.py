@@ -117,6 +117,8 @@ def test_no_header_or_another_scheme_is_refused_without_naming_a_token(app: Flas
         pytest.param(hs256(claims(role="customer", customer_id="")), id="empty-customer-id"),
         pytest.param(hs256(claims(role=["staff"])), id="role-not-a-string"),
         pytest.param(hs256(claims(exp="tomorrow")), id="expiry-not-a-number"),
+        pytest.param(hs256(claims(exp=str(int(time.time() + 300)))), id="expiry-a-numeric-string"),
+        pytest.param(hs256(claims(sub="   ")), id="blank-subject"),
         pytest.param(hs256(claims(nbf=time.time() + 300)), id="not-valid-yet"),
     ],
 )

@@ -125,3 +125,23 @@ def test_shop_api_without_a_key_to_check_tokens_is_exit_2(
 ) -> None:
     assert main(["api", "--port", "0"]) == 2
     assert "SHOP_AUTH_SECRET is not set" in capsys.readouterr().err
+
+
+def test_processes_starting_together_share_one_whole_secret(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shop.adapters.tokens import token_keys
+    from shop.auth_config import AuthSettings
+
+    secret_file = tmp_path / "var" / "auth-secret"
+
+    def start(_: int) -> str | None:
+        return token_keys(AuthSettings(), create=True, secret_file=secret_file).signing
+
+    with ThreadPoolExecutor(8) as pool:
+        found = set(pool.map(start, range(32)))
+    assert len(found) == 1
+    [secret] = found
+    assert secret and len(secret) >= 32
+    assert secret_file.read_text().strip() == secret
+    assert [entry.name for entry in secret_file.parent.iterdir()] == ["auth-secret"]
