@@ -148,8 +148,10 @@ class Settings:
         )
 
     def redactor(self) -> Redactor:
-        """What masks this configuration's secrets wherever text is shown."""
-        return Redactor.of_urls(self.database_url, self.redis_url)
+        """What masks this configuration's secrets wherever text is shown: the URLs' passwords
+        and the auth secret (CONTRACT §1)."""
+        secrets = [self.auth.secret] if self.auth.secret else []
+        return Redactor.of_urls(self.database_url, self.redis_url, secrets=secrets)
 
     @property
     def log_level_number(self) -> int:

@@ -169,7 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
     except ConfigurationInvalid as error:
         # Settings that do not load are shown redacted of whatever passwords they hold.
-        redact = Redactor.of_urls(os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"))
+        redact = Redactor.of_urls(
+            os.environ.get("DATABASE_URL"),
+            os.environ.get("REDIS_URL"),
+            secrets=[os.environ.get("SHOP_AUTH_SECRET") or ""],
+        )
         failure = cli_errors.explain(error)
         assert failure is not None
         print(cli_errors.shown(failure, redact), file=sys.stderr)

@@ -224,3 +224,11 @@ def test_settings_never_show_their_passwords():
         database_url=f"postgresql+psycopg://u:{SECRET}@h/db", redis_url=f"redis://:{SECRET}@h/0"
     )
     assert SECRET not in repr(settings)
+
+
+def test_the_auth_secret_is_scrubbed_like_a_password():
+    secret = "an-auth-secret-of-at-least-32-bytes-long"
+    settings = Settings.from_env({"SHOP_AUTH_SECRET": secret})
+    redact = settings.redactor()
+    assert secret not in redact(f"signing with {secret} failed")
+    assert "***" in redact(f"signing with {secret} failed")
