@@ -23,6 +23,8 @@ REFUSED = [
         431,
     ),
     ("a request line that is no request line", b"NONSENSE\r\n\r\n", 400),
+    # HTTP/0.9 has no status line nor headers to answer with: refused like any unreadable line.
+    ("an HTTP/0.9 request", b"GET /health\r\n\r\n", 400),
     ("an unknown method", b"BREW /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
 ]
 

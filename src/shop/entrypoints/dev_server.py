@@ -34,6 +34,9 @@ class ProblemRequestHandler(ShopRequestHandler):
             return False
         if not super().parse_request():
             return False
+        if self.request_version == "HTTP/0.9":  # no status line, no headers: gunicorn refuses it
+            self.send_error(400, "the request line names no HTTP version")
+            return False
         for name, value in self.headers.raw_items():
             if len(name) + len(value) + 2 > HEADER_FIELD_LIMIT:
                 self.send_error(
