@@ -4,7 +4,7 @@ ShopError
 ├── InvalidValue (also ValueError; has ``field``)        → 422
 │   ├── UnknownSku: an order line or batch names a sku the catalog does not know
 │   └── UnknownCustomer: an order names a customer who is not registered
-├── Forbidden (also PermissionError): the role may not do this (CONTRACT §4) → 403
+├── Forbidden: the role may not do this (CONTRACT §4) → 403 (not an OSError: never taken for an outage)
 ├── NotFound (also LookupError)                          → 404
 │   ├── ProductNotFound, CustomerNotFound, OrderNotFound, BatchNotFound
 │   └── LineNotFound: the order has no line for that sku
@@ -49,7 +49,7 @@ class UnknownCustomer(InvalidValue):
         self.customer_id = customer_id
 
 
-class Forbidden(ShopError, PermissionError):
+class Forbidden(ShopError):
     """The caller's role may not do this at all (CONTRACT §4); names the role, nothing else."""
 
     def __init__(self, role: str, action: str) -> None:

@@ -300,3 +300,13 @@ def test_a_message_is_applied_exactly_once_or_dead_lettered_never_both(script, r
     else:
         assert world.balance() == 5
         assert world.dead_letters.count() == 0
+
+
+def test_a_refusal_of_the_role_is_never_taken_for_an_outage():
+    from seedwork.failures import is_transient
+    from seedwork.redis_streams import UNREACHABLE
+    from shop.domain.errors import Forbidden
+
+    refused = Forbidden("warehouse", "register customers")
+    assert not isinstance(refused, UNREACHABLE)
+    assert not is_transient(refused)
