@@ -4,7 +4,7 @@ ShopError
 ├── InvalidValue (also ValueError; has ``field``)        → 422
 │   ├── UnknownSku: an order line or batch names a sku the catalog does not know
 │   └── UnknownCustomer: an order names a customer who is not registered
-├── Forbidden: the role may not do this (CONTRACT §4) → 403 (not an OSError: never taken for an outage)
+├── Forbidden: the role may not do this (CONTRACT §4)      → 403 (no OSError: never an outage)
 ├── NotFound (also LookupError)                          → 404
 │   ├── ProductNotFound, CustomerNotFound, OrderNotFound, BatchNotFound
 │   └── LineNotFound: the order has no line for that sku
