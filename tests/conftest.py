@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from shop import auth_config
 from shop.entrypoints.app import ShopFlask
@@ -45,6 +46,17 @@ def postgres_url() -> Iterator[str]:
 def redis_url() -> Iterator[str]:
     """A real Redis server's URL."""
     yield from services.redis_server_url()
+
+
+@pytest.fixture
+def redis(redis_url: str, channel_prefix: str) -> Iterator[Redis]:
+    """A client of the real Redis; the test's keys are deleted afterwards."""
+    client = Redis.from_url(redis_url, socket_timeout=5)
+    yield client
+    keys = list(client.scan_iter(match=f"{channel_prefix}.*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

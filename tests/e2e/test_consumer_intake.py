@@ -21,16 +21,6 @@ from tests.e2e.server import ShopProcess
 
 
 @pytest.fixture
-def redis(redis_url: str, channel_prefix: str) -> Iterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    keys = list(client.scan_iter(match=f"{channel_prefix}.*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
 def views(database_url: str) -> Iterator[SqlReadModels]:
     """A migrated database with the product SKU-1, and its read models."""
     shop = bootstrap(Settings(database_url=database_url))

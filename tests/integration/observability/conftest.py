@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
-from redis import Redis
 
 from seedwork.observability.tracing import Tracing
 from shop.bootstrap import Shop, bootstrap
@@ -24,17 +23,6 @@ ADDRESS = {"street": "1 Main St", "city": "Lyon", "postcode": "69001", "country"
 def shop_database() -> Iterator[str]:
     with services.fresh_postgres_database() as url:
         yield url
-
-
-@pytest.fixture
-def redis(redis_url: str, channel_prefix: str) -> Iterator[Redis]:
-    """A client of the real Redis; the test's keys are deleted afterwards."""
-    client = Redis.from_url(redis_url, socket_timeout=5)
-    yield client
-    keys = list(client.scan_iter(match=f"{channel_prefix}.*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 @pytest.fixture

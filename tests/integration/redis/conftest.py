@@ -31,17 +31,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def redis(redis_url: str, channel_prefix: str) -> Iterator[Redis]:
-    """A client of the real Redis; the test's keys are deleted afterwards."""
-    client = Redis.from_url(redis_url, socket_timeout=5)
-    yield client
-    keys = list(client.scan_iter(match=f"{channel_prefix}.*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
 def channels(channel_prefix: str) -> Channels:
     return Channels(channel_prefix)
 
