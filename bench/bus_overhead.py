@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 
-from seedwork.bus import MessageBus
-from seedwork.injection import Dependencies
-from seedwork.messages import Command, Event
-from seedwork.model import AggregateRoot
+from seedwork.core.bus import MessageBus
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Command, Event
+from seedwork.core.model import AggregateRoot
 from seedwork.observability.metrics import Metrics
-from seedwork.testing import FakeDeadLetters, FakeRepository, FakeUnitOfWork
+from seedwork.testing.fakes import FakeDeadLetters, FakeRepository, FakeUnitOfWork
 
 COMMANDS_PER_ROUND = 2_000
 ROUNDS = 15

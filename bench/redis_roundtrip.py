@@ -283,7 +283,7 @@ def seed(database_url: str, prefix: str) -> None:
 
 def drain_backlog(database_url: str, prefix: str) -> None:
     """Time the relay publishing a 10,000-event backlog."""
-    from seedwork.messages import utcnow
+    from seedwork.core.messages import utcnow
     from shop.adapters import orm
     from shop.bootstrap import bootstrap
     from shop.config import Settings

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from seedwork.messages import Command
+from seedwork.core.messages import Command
 from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.domain.visa import Role, Visa

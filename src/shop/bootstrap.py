@@ -14,13 +14,13 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from seedwork.bus import DeadLetterSink, MessageBus, RetryPolicy
-from seedwork.errors import ConfigurationError
-from seedwork.injection import Dependencies
-from seedwork.messages import Command, Envelope, Event, MessageRegistry
-from seedwork.serialization import Serializer
-from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
-from seedwork.structuring import make_converter
+from seedwork.core.bus import DeadLetterSink, MessageBus, RetryPolicy
+from seedwork.core.errors import ConfigurationError
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
+from seedwork.core.serialization import Serializer
+from seedwork.core.structuring import make_converter
+from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents

@@ -161,7 +161,7 @@ class Settings:
 
 def _check_tracing(env: Mapping[str, str]) -> None:
     """The ``OTEL_*`` variables ask for exporters the shop has (read by ``bootstrap``)."""
-    from seedwork.errors import ConfigurationError
+    from seedwork.core.errors import ConfigurationError
     from seedwork.observability.settings import exporter_names
 
     try:

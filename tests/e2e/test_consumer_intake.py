@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from redis import Redis
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from shop.bootstrap import bootstrap
 from shop.config import Settings
 from shop.domain import commands

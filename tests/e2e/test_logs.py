@@ -19,7 +19,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from tests.e2e.server import ShopProcess
 from tests.integration.redis.private_server import PrivateRedis, free_port
 

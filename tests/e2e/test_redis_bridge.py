@@ -17,7 +17,7 @@ import requests
 from redis import Redis
 from sqlalchemy import create_engine, select
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from shop.adapters import orm
 from shop.bootstrap import bootstrap
 from shop.config import Settings

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from seedwork.errors import ConcurrencyConflict
+from seedwork.core.errors import ConcurrencyConflict
 from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.bootstrap import Shop, bootstrap
@@ -74,7 +74,10 @@ def test_eight_threads_allocating_one_sku_never_over_allocate_nor_lose_an_update
             shop.bus.handle(c.Allocate(order_id=order_id, sku="LAMP", quantity=1))
 
     shares = [order_ids[n::THREADS] for n in range(THREADS)]
-    with caplog.at_level(logging.INFO, logger="seedwork.bus"), ThreadPoolExecutor(THREADS) as pool:
+    with (
+        caplog.at_level(logging.INFO, logger="seedwork.core.bus"),
+        ThreadPoolExecutor(THREADS) as pool,
+    ):
         for outcome in [pool.submit(allocate, share) for share in shares]:
             outcome.result()  # an error that reached a caller fails here
     assert any("retrying after conflict" in r.message for r in caplog.records), "no race happened"

@@ -10,7 +10,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from seedwork.redis_streams import Channels, DeadLetterStream
+from seedwork.redis.channels import Channels
+from seedwork.redis.dead_letters import DeadLetterStream
 from shop.adapters import orm
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

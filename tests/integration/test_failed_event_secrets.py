@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from seedwork.bus import RetryPolicy
+from seedwork.core.bus import RetryPolicy
 from shop.adapters import orm
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import bootstrap

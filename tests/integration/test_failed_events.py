@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import StatementError
 
-from seedwork.bus import RetryPolicy
+from seedwork.core.bus import RetryPolicy
 from shop.adapters import orm
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

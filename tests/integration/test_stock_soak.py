@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 
-from seedwork.errors import ConcurrencyConflict
+from seedwork.core.errors import ConcurrencyConflict
 from shop.adapters import orm
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop, bootstrap

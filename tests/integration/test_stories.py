@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from seedwork.messages import Message
+from seedwork.core.messages import Message
 from shop.adapters import orm
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from seedwork.errors import ConfigurationError
+from seedwork.core.errors import ConfigurationError
 
 
 def exporter_names(environ: Mapping[str, str]) -> list[str]:

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from seedwork.messages import Envelope
+from seedwork.core.messages import Envelope
 from seedwork.observability.settings import exporter_names
 from seedwork.observability.traceparent import valid_traceparent
 

@@ -8,9 +8,9 @@ from datetime import datetime
 import attrs
 from sqlalchemy import Engine, Table, func, insert, select, update
 
-from seedwork.failures import describe
-from seedwork.messages import Envelope, utcnow
-from seedwork.serialization import Serializer
+from seedwork.core.messages import Envelope, utcnow
+from seedwork.core.serialization import Serializer
+from shop.adapters.failures import FAILURES
 
 
 @attrs.frozen
@@ -57,7 +57,7 @@ class SqlFailedEvents:
                     "type": envelope.name,
                     "envelope": self._serializer.dumps(envelope),
                     # Kind and field, never SQL or parameters (the log has the detail).
-                    "error": self._redact(describe(error)),
+                    "error": self._redact(FAILURES.describe(error)),
                     "failed_at": utcnow(),
                 },
             )

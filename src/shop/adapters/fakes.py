@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seedwork.model import AggregateRoot
-from seedwork.testing import FakeRepository, FakeUnitOfWork
+from seedwork.core.model import AggregateRoot
+from seedwork.testing.fakes import FakeRepository, FakeUnitOfWork
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.unit_of_work import Receiving

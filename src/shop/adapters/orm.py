@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, composite, registry, relationship
 
-from seedwork.tables import Id, SeedworkTables, define_tables
+from seedwork.sqlalchemy.tables import Id, SeedworkTables, define_tables
 from shop.adapters import versioning
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer, Email, Tier

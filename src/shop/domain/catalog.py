@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import attrs
 
-from seedwork.model import AggregateRoot
+from seedwork.core.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import ProductDiscontinued
 from shop.domain.money import Money, check_currency

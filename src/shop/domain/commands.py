@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from seedwork.messages import Command
-from seedwork.schema import METADATA_KEY, describe
+from seedwork.core.messages import Command
+from seedwork.core.schema import METADATA_KEY, describe
 from shop.domain import text
 from shop.domain.customers import Tier
 from shop.domain.errors import InvalidValue

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from seedwork.model import AggregateRoot
+from seedwork.core.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import InvalidValue
 from shop.domain.visa import SYSTEM, Action, Visa

@@ -12,7 +12,7 @@ from datetime import date
 
 import attrs
 
-from seedwork.messages import Event
+from seedwork.core.messages import Event
 from shop.domain.money import Money
 
 # --- catalog -----------------------------------------------------------------------------

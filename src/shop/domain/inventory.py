@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import attrs
 
-from seedwork.model import AggregateRoot, Entity
+from seedwork.core.model import AggregateRoot, Entity
 from shop.domain import events, text
 from shop.domain.errors import (
     AllocationMissing,

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from seedwork.schema import METADATA_KEY
+from seedwork.core.schema import METADATA_KEY
 from shop.domain.errors import CurrencyMismatch, InvalidValue
 
 _CURRENCY = re.compile(r"[A-Z]{3}")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from seedwork.model import AggregateRoot, Entity
+from seedwork.core.model import AggregateRoot, Entity
 from shop.domain import events, pricing, text
 from shop.domain.errors import (
     CurrencyMismatch,

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from seedwork.bus import MessageBus
+from seedwork.core.bus import MessageBus
 from shop.adapters.tokens import TokenVerifier
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

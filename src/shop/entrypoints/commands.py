@@ -105,7 +105,7 @@ def _require_redis(settings: Settings) -> bool:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     """Consume commands from Redis until stopped."""
-    from seedwork.supervision import WorkerGaveUp
+    from seedwork.core.supervision import WorkerGaveUp
     from shop.entrypoints.workers import run_consumer_loop
 
     if not _require_redis(settings):

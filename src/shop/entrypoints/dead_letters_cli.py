@@ -13,9 +13,8 @@ import argparse
 import sys
 import threading
 
-from seedwork.consumer import CommandConsumer
-from seedwork.outcomes import DeadLetterStore
-from seedwork.redis_streams import DeadLetter
+from seedwork.redis.consumer import CommandConsumer
+from seedwork.redis.dead_letters import DeadLetter, DeadLetterStore
 from shop.bootstrap import Shop
 
 PATIENCE = 30.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from seedwork.errors import MessageError
+from seedwork.core.errors import MessageError
 from shop.adapters import orm
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, request
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from seedwork import context
+from seedwork.core import context
 from seedwork.observability.metrics import Metrics
 from seedwork.observability.traceparent import valid_traceparent
 from seedwork.observability.tracing import Tracing

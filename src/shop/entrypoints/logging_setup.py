@@ -1,7 +1,7 @@
 """One log format for every line the shop writes, its servers' lines included (CONTRACT §1).
 
 ``SHOP_LOG_FORMAT=json``: one JSON object per line with ``timestamp``, ``level``, ``logger``,
-``event`` (the message) and the context: the ids bound in ``seedwork.context``
+``event`` (the message) and the context: the ids bound in ``seedwork.core.context``
 (``request_id``, ``correlation_id``, ``message_id``, ``handler``) and the ``extra=`` fields
 of the call. ``text``: the message followed by the same context as ``key=value``. Every
 rendered line is scrubbed of the configured secrets and of URL passwords; control
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from seedwork import context
+from seedwork.core import context
 from shop.config import Settings
 from shop.redaction import Redactor
 

@@ -18,8 +18,8 @@ from prometheus_client.core import Metric
 from redis.exceptions import RedisError, ResponseError
 
 from seedwork.observability.metrics import Metrics, ScrapeTimeCollector, exposition, gauge
-from seedwork.outbox_status import outbox_status
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
+from seedwork.sqlalchemy.outbox_status import outbox_status
 from shop.adapters import orm
 from shop.bootstrap import Shop
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response
 
-from seedwork.errors import FieldError
+from seedwork.core.errors import FieldError
 
 # The largest request body accepted (CONTRACT §2: larger is 413).
 MAX_BODY = 1024 * 1024

@@ -3,7 +3,7 @@
 A WSGI middleware, so that every answer the application gives carries the header, errors
 and 404s included, whichever server runs it. The client's ``X-Request-ID`` is kept when it
 is 1-200 characters of ``[A-Za-z0-9._-]``; otherwise a new UUID is made. A request also gets
-a new ``correlation_id``, which the commands it sends share (``seedwork.context``). Both are
+a new ``correlation_id``, which the commands it sends share (``seedwork.core.context``). Both are
 left in the WSGI environ for the servers' access lines.
 """
 
@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from seedwork import context
-from seedwork.messages import new_id
+from seedwork.core import context
+from seedwork.core.messages import new_id
 
 HEADER = "X-Request-ID"
 REQUEST_ID = "shop.request_id"

@@ -18,16 +18,19 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from seedwork.command_listeners import ChannelListener, StreamListener
-from seedwork.consumer import CommandConsumer, CommandReader
-from seedwork.inbox import SqlInbox
-from seedwork.lanes import Lanes, key_fields
-from seedwork.outbox_status import outbox_status
-from seedwork.recovery import RecoverySweep
-from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
-from seedwork.relay import OutboxRelay
-from seedwork.supervision import Supervisor
+from seedwork.core.supervision import Supervisor
+from seedwork.redis.channels import Channels
+from seedwork.redis.command_listeners import ChannelListener, StreamListener
+from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.dead_letters import DeadLetterStream
+from seedwork.redis.lanes import Lanes, key_fields
+from seedwork.redis.publisher import RedisPublisher
+from seedwork.sqlalchemy.inbox import SqlInbox
+from seedwork.sqlalchemy.outbox_status import outbox_status
+from seedwork.sqlalchemy.recovery import RecoverySweep
+from seedwork.sqlalchemy.relay import OutboxRelay
 from shop.adapters import orm
+from shop.adapters.failures import FAILURES
 from shop.bootstrap import Shop
 
 log = logging.getLogger("shop")
@@ -74,7 +77,7 @@ def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
         shop.engine,
         outbox,
         publisher,
-        channels,
+        channels.event_channel,
         INTEGRATION_EVENTS,
         listen=listen,
         metrics=shop.metrics,
@@ -101,7 +104,13 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     # Commands from Redis cannot say who sent them: they act as SHOP_REDIS_ROLE (CONTRACT §3).
     bus = shop.bus.acting_as(shop.settings.auth.redis_visa)
     return CommandConsumer(
-        bus, reader, dead_letters, inbox=inbox, metrics=shop.metrics, tracing=shop.tracing
+        bus,
+        reader,
+        dead_letters,
+        failures=FAILURES,
+        inbox=inbox,
+        metrics=shop.metrics,
+        tracing=shop.tracing,
     )
 
 

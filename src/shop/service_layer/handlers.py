@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seedwork.errors import ConfigurationError
-from seedwork.messages import Command, Envelope, Event
+from seedwork.core.errors import ConfigurationError
+from seedwork.core.messages import Command, Envelope, Event
 from shop.domain import commands, events
 from shop.domain.visa import SYSTEM, Visa
 from shop.service_layer import catalog, customers, inventory, ordering

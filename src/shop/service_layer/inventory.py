@@ -14,7 +14,7 @@ nothing.
 
 from __future__ import annotations
 
-from seedwork.errors import ConcurrencyConflict
+from seedwork.core.errors import ConcurrencyConflict
 from shop.domain import commands, events
 from shop.domain.errors import BatchNotFound, DuplicateBatch, UnknownSku
 from shop.domain.inventory import Stock

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from seedwork.messages import Envelope, Event
+from seedwork.core.messages import Envelope, Event
 from shop.domain import events
 from shop.domain.money import Money
 from shop.views.statements import Shape, upsert

@@ -20,9 +20,9 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.orm import Session
 
-from seedwork.errors import MessageError
-from seedwork.messages import Event, utcnow
-from seedwork.serialization import Serializer
+from seedwork.core.errors import MessageError
+from seedwork.core.messages import Event, utcnow
+from seedwork.core.serialization import Serializer
 from shop.views.projections import PROJECTIONS
 from shop.views.shadow import shadow_for
 

@@ -1,7 +1,7 @@
 """The shapes of the read models' answers (CONTRACT §2), as the API documents them.
 
 ``shop.views.queries`` answers plain dicts for speed; these classes say what those dicts hold,
-field by field, so the OpenAPI document is generated from them (``seedwork.schema``) and tests
+field by field, so the OpenAPI document is generated from them (``seedwork.core.schema``) and tests
 check every answer against it.
 """
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from shop.bootstrap import Shop
 from shop.domain import events
 from shop.entrypoints.workers import build_consumer, build_relay

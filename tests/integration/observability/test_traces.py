@@ -25,11 +25,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from redis import Redis
 
-from seedwork.messages import new_id
+from seedwork.core.messages import new_id
 from seedwork.observability.tracing import Tracing
-from seedwork.outbox_status import outbox_status
-from seedwork.redis_streams import Channels
-from seedwork.relay import OutboxRelay, PublishFailed
+from seedwork.redis.channels import Channels
+from seedwork.sqlalchemy.outbox_status import outbox_status
+from seedwork.sqlalchemy.relay import OutboxRelay, PublishFailed
 from shop.adapters import orm
 from shop.bootstrap import Shop
 from shop.entrypoints.workers import INTEGRATION_EVENTS, build_relay
@@ -192,7 +192,7 @@ def test_a_publish_that_fails_ends_its_spans_marked_failed_and_nothing_is_marked
         shop.engine,
         orm.seedwork_tables.outbox,
         DownPublisher(),
-        Channels(shop.settings.channel_prefix),
+        Channels(shop.settings.channel_prefix).event_channel,
         INTEGRATION_EVENTS,
         tracing=shop.tracing,
     )

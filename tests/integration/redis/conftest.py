@@ -11,13 +11,22 @@ import pytest
 from redis import Redis
 from sqlalchemy import Engine
 
-from seedwork.command_listeners import ChannelListener, StreamListener
-from seedwork.consumer import CommandConsumer, CommandReader
-from seedwork.inbox import SqlInbox
-from seedwork.redis_streams import Channels, DeadLetterStream, RedisPublisher
-from seedwork.relay import OutboxRelay
+from seedwork.redis.channels import Channels
+from seedwork.redis.command_listeners import ChannelListener, StreamListener
+from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.dead_letters import DeadLetterStream
+from seedwork.redis.publisher import RedisPublisher
+from seedwork.sqlalchemy.inbox import SqlInbox
+from seedwork.sqlalchemy.relay import OutboxRelay
 from tests.integration.redis.private_server import PrivateRedis
-from tests.integration.redis.world import ACCEPTED, INTEGRATION, World, build_world, tables
+from tests.integration.redis.world import (
+    ACCEPTED,
+    FAILURES,
+    INTEGRATION,
+    World,
+    build_world,
+    tables,
+)
 
 
 @pytest.fixture(params=["postgres"])
@@ -50,7 +59,7 @@ def make_relay(
     def make(client: Redis | None = None, **options: Any) -> OutboxRelay:
         publisher = RedisPublisher(client or redis, channels.events_stream)
         relay = OutboxRelay(
-            world.engine, tables.outbox, publisher, channels, INTEGRATION, **options
+            world.engine, tables.outbox, publisher, channels.event_channel, INTEGRATION, **options
         )
         made.append(relay)
         return relay
@@ -66,7 +75,9 @@ def make_consumer(world: World, redis: Redis, channels: Channels) -> Callable[..
         reader = CommandReader(world.serializer, channels, ACCEPTED)
         dead_letters = DeadLetterStream(redis, channels.dead_letters_stream)
         inbox = SqlInbox(world.engine, tables.inbox)
-        return CommandConsumer(world.bus, reader, dead_letters, inbox=inbox, max_backoff=0.05)
+        return CommandConsumer(
+            world.bus, reader, dead_letters, failures=FAILURES, inbox=inbox, max_backoff=0.05
+        )
 
     return make
 

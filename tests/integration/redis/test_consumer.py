@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from seedwork.command_listeners import StreamListener
-from seedwork.consumer import CommandConsumer
-from seedwork.messages import new_id
-from seedwork.redis_streams import Channels
+from seedwork.core.messages import new_id
+from seedwork.redis.channels import Channels
+from seedwork.redis.command_listeners import StreamListener
+from seedwork.redis.consumer import CommandConsumer
 from tests.integration.redis.conftest import Running
 from tests.integration.redis.world import AddStock, World, eventually
 

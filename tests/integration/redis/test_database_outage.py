@@ -15,8 +15,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from seedwork.messages import new_id
-from seedwork.redis_streams import Channels
+from seedwork.core.messages import new_id
+from seedwork.redis.channels import Channels
 from shop.adapters import orm
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

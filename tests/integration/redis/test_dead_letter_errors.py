@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from seedwork.consumer import CommandConsumer
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandConsumer
 from tests.integration.redis.world import World
 
 

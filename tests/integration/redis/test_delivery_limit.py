@@ -13,14 +13,16 @@ import pytest
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from seedwork.consumer import CommandConsumer, CommandReader
-from seedwork.inbox import SqlInbox
-from seedwork.redis_streams import Channels, DeadLetterStream
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.dead_letters import DeadLetterStream
+from seedwork.sqlalchemy.inbox import SqlInbox
 from shop.adapters.database import create_database_engine
 from tests.integration.private_postgres import PrivatePostgres
 from tests.integration.redis.conftest import Running
 from tests.integration.redis.world import (
     ACCEPTED,
+    FAILURES,
     AddStock,
     World,
     build_world,
@@ -105,6 +107,7 @@ def test_an_entry_over_the_limit_during_an_outage_waits_for_the_database_and_is_
         world.bus,
         reader,
         DeadLetterStream(redis, channels.dead_letters_stream),
+        failures=FAILURES,
         inbox=SqlInbox(world.engine, tables.inbox),
         max_backoff=0.1,
     )

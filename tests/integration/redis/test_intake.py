@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from seedwork.redis_streams import Channels, DeadLetterStream
+from seedwork.redis.channels import Channels
+from seedwork.redis.dead_letters import DeadLetterStream
 from shop.bootstrap import Shop
 from shop.domain import commands
 from shop.entrypoints.cli import main

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis import Redis
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from tests.integration.redis.intake import Consuming, add_batch, wired_shop
 from tests.integration.redis.world import eventually
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from seedwork.consumer import CommandConsumer, CommandReader, Outcome
-from seedwork.lanes import Lanes, key_fields
-from seedwork.messages import Envelope, new_id
-from seedwork.redis_streams import Channels, DeadLetterStream
+from seedwork.core.messages import Envelope, new_id
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandConsumer, CommandReader, Outcome
+from seedwork.redis.dead_letters import DeadLetterStream
+from seedwork.redis.lanes import Lanes, key_fields
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import ACCEPTED, AddStock, World, eventually
+from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World, eventually
 
 Listeners = Callable[..., Any]
 
@@ -47,7 +48,7 @@ class Gated(CommandConsumer):
 def gated(world: World, redis: Redis, channels: Channels) -> Gated:
     reader = CommandReader(world.serializer, channels, ACCEPTED)
     dead_letters = DeadLetterStream(redis, channels.dead_letters_stream)
-    return Gated(world.bus, reader, dead_letters, max_backoff=0.05)
+    return Gated(world.bus, reader, dead_letters, failures=FAILURES, max_backoff=0.05)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import yaml
 from redis import Redis
 from redis.exceptions import NoPermissionError
 
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
 from shop.auth_config import AuthSettings
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

@@ -12,11 +12,11 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, text, update
 
-from seedwork.messages import Envelope
-from seedwork.outbox_status import outbox_status
-from seedwork.redis_streams import Channels
-from seedwork.relay import OutboxRelay, PublishFailed
-from seedwork.tables import wake_channel
+from seedwork.core.messages import Envelope
+from seedwork.redis.channels import Channels
+from seedwork.sqlalchemy.outbox_status import outbox_status
+from seedwork.sqlalchemy.relay import OutboxRelay, PublishFailed
+from seedwork.sqlalchemy.tables import wake_channel
 from tests.integration.redis.world import (
     AddStock,
     ChangeStock,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from seedwork.messages import new_id
-from seedwork.redis_streams import Channels
+from seedwork.core.messages import new_id
+from seedwork.redis.channels import Channels
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands

@@ -10,9 +10,9 @@ from typing import Any
 
 from redis import Redis
 
-from seedwork.command_listeners import StreamListener
-from seedwork.consumer import CommandConsumer
-from seedwork.redis_streams import Channels
+from seedwork.redis.channels import Channels
+from seedwork.redis.command_listeners import StreamListener
+from seedwork.redis.consumer import CommandConsumer
 from tests.integration.redis.world import World
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from redis import Redis
 from sqlalchemy import Engine
 
-from seedwork.consumer import CommandConsumer
-from seedwork.messages import new_id
-from seedwork.recovery import RecoverySweep
-from seedwork.redis_streams import Channels
-from seedwork.relay import OutboxRelay
+from seedwork.core.messages import new_id
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandConsumer
+from seedwork.sqlalchemy.recovery import RecoverySweep
+from seedwork.sqlalchemy.relay import OutboxRelay
 from tests.integration.redis.conftest import Running
 from tests.integration.redis.world import (
     AddStock,

@@ -17,14 +17,17 @@ from redis import Redis
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
-from seedwork.bus import MessageBus, RetryPolicy
-from seedwork.injection import Dependencies
-from seedwork.messages import Command, Event, MessageRegistry
-from seedwork.model import AggregateRoot
-from seedwork.serialization import Serializer
-from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
-from seedwork.tables import define_tables
-from seedwork.testing import FakeDeadLetters
+from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.failures import CORE
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Command, Event, MessageRegistry
+from seedwork.core.model import AggregateRoot
+from seedwork.core.serialization import Serializer
+from seedwork.redis.failures import REDIS
+from seedwork.sqlalchemy.failures import DATABASE
+from seedwork.sqlalchemy.tables import define_tables
+from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from seedwork.testing.fakes import FakeDeadLetters
 
 
 class UnknownStock(Exception):
@@ -81,6 +84,8 @@ class StockNoted(Event):
 
 ACCEPTED = ("AddStock", "ChangeStock")
 INTEGRATION = ("StockAdded", "StockChanged")
+#: Every transient failure the world can meet, as an application composes them.
+FAILURES = CORE | DATABASE | REDIS
 
 
 @attrs.define(slots=False, eq=False)

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, func, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
-from seedwork.errors import AlreadyHandled, ConcurrencyConflict
-from seedwork.messages import Command, Envelope, Event, MessageRegistry
-from seedwork.model import AggregateRoot
-from seedwork.serialization import Serializer
-from seedwork.sqlalchemy_uow import SqlAlchemyUnitOfWork
-from seedwork.tables import define_tables
-from seedwork.uow import Handling
+from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict
+from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
+from seedwork.core.model import AggregateRoot
+from seedwork.core.serialization import Serializer
+from seedwork.core.uow import Handling
+from seedwork.sqlalchemy.tables import define_tables
+from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @attrs.frozen(kw_only=True)

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from seedwork.bus import MessageBus, RetryPolicy
-from seedwork.injection import Dependencies
-from seedwork.messages import Envelope
-from seedwork.testing import FakeDeadLetters
+from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Envelope
+from seedwork.testing.fakes import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
 from shop.entrypoints.app import create_app

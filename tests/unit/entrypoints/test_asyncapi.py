@@ -9,11 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft7Validator
 
-from seedwork.envelopes import OutboundEnvelope
-from seedwork.messages import Envelope
-from seedwork.redis_streams import snake_case
-from seedwork.schema import SchemaBuilder
-from seedwork.serialization import Serializer
+from seedwork.core.envelopes import OutboundEnvelope
+from seedwork.core.messages import Envelope
+from seedwork.core.schema import SchemaBuilder
+from seedwork.core.serialization import Serializer
+from seedwork.redis.channels import snake_case
 from shop.bootstrap import message_converter, message_registry
 from shop.domain import commands, events
 from shop.domain.money import Money

@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
-from seedwork.errors import ConcurrencyConflict
+from seedwork.core.errors import ConcurrencyConflict
 from shop.domain import commands
 from shop.entrypoints.app import create_app
 from tests.unit.entrypoints.conftest import FakeReadModels, fake_bus

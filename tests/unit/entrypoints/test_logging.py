@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedwork import context
-from seedwork.bus import MessageBus
-from seedwork.injection import Dependencies
-from seedwork.messages import Command, Envelope, Event
-from seedwork.testing import FakeDeadLetters
+from seedwork.core import context
+from seedwork.core.bus import MessageBus
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Command, Envelope, Event
+from seedwork.testing.fakes import FakeDeadLetters
 from shop.config import Settings
 from shop.entrypoints.logging_setup import ShopFormatter, logging_configured
 from shop.redaction import Redactor, redact_url

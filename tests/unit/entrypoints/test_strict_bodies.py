@@ -9,11 +9,11 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedwork.consumer import CommandReader
-from seedwork.errors import InvalidPayload, MessageError
-from seedwork.redis_streams import Channels
-from seedwork.serialization import ENVELOPE_FIELDS, Serializer
-from seedwork.wire import check_text
+from seedwork.core.errors import InvalidPayload, MessageError
+from seedwork.core.serialization import ENVELOPE_FIELDS, Serializer
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandReader
+from seedwork.redis.wire import check_text
 from shop.bootstrap import message_converter, message_registry
 from shop.entrypoints.workers import ACCEPTED_COMMANDS
 from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of

@@ -12,14 +12,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
-from seedwork.bus import MessageBus
-from seedwork.errors import ConcurrencyConflict
-from seedwork.injection import Dependencies
-from seedwork.messages import Envelope, MessageRegistry
+from seedwork.core.bus import MessageBus
+from seedwork.core.errors import ConcurrencyConflict
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Envelope, MessageRegistry
+from seedwork.core.serialization import Serializer
 from seedwork.observability.metrics import Metrics
 from seedwork.observability.tracing import Tracing
-from seedwork.serialization import Serializer
-from seedwork.testing import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
+from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
 from tests.unit.seedwork.test_bus import FAST, Increment, Incremented, increment
 
 _names = itertools.count()

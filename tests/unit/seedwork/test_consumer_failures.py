@@ -17,16 +17,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DatabaseError, DataError, IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 
-from seedwork.bus import MessageBus, RetryPolicy
-from seedwork.consumer import CommandConsumer, CommandReader
-from seedwork.errors import ConcurrencyConflict
-from seedwork.failures import describe, is_transient
-from seedwork.injection import Dependencies
-from seedwork.messages import Command, MessageRegistry, new_id
-from seedwork.model import AggregateRoot
-from seedwork.redis_streams import Channels
-from seedwork.serialization import Serializer
-from seedwork.testing import (
+from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.errors import ConcurrencyConflict
+from seedwork.core.failures import CORE
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Command, MessageRegistry, new_id
+from seedwork.core.model import AggregateRoot
+from seedwork.core.serialization import Serializer
+from seedwork.redis.channels import Channels
+from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.failures import REDIS
+from seedwork.sqlalchemy.failures import DATABASE
+from seedwork.testing.fakes import (
     FakeDeadLetters,
     FakeDeadLetterStream,
     FakeInbox,
@@ -35,6 +37,7 @@ from seedwork.testing import (
 )
 
 CHANNELS = Channels("app")
+KNOWN = CORE | DATABASE | REDIS  # what the shop composes: every transient failure known
 SQL = "INSERT INTO accounts (account_id, balance) VALUES (%(account_id)s, %(balance)s)"
 SECRET = "p4ssw0rd-in-a-parameter"
 
@@ -145,7 +148,12 @@ def make_world(script: list[tuple[str, Any]] | None = None, *, inbox: bool = Tru
     reader = CommandReader(Serializer(MessageRegistry().add(Deposit)), CHANNELS, ["Deposit"])
     dead_letters = FakeDeadLetterStream()
     consumer = CommandConsumer(
-        bus, reader, dead_letters, inbox=processed if inbox else None, max_backoff=0.0001
+        bus,
+        reader,
+        dead_letters,
+        failures=KNOWN,
+        inbox=processed if inbox else None,
+        max_backoff=0.0001,
     )
     return World(consumer, dead_letters, accounts, steps)
 
@@ -172,13 +180,13 @@ def test_a_transient_failure_many_times_over_is_retried_until_the_command_is_app
 
 @pytest.mark.parametrize("kind", sorted(TRANSIENT))
 def test_every_kind_of_transient_failure_is_classified_transient(kind):
-    assert is_transient(TRANSIENT[kind]())
+    assert KNOWN.is_transient(TRANSIENT[kind]())
 
 
 def test_the_message_own_faults_are_not_transient():
-    assert not is_transient(Refused("no"))
-    assert not is_transient(DataError(SQL, {}, psycopg.errors.StringDataRightTruncation("x")))
-    assert not is_transient(ValueError("bad"))
+    assert not KNOWN.is_transient(Refused("no"))
+    assert not KNOWN.is_transient(DataError(SQL, {}, psycopg.errors.StringDataRightTruncation("x")))
+    assert not KNOWN.is_transient(ValueError("bad"))
 
 
 def test_a_commit_whose_answer_was_lost_is_applied_once_and_never_dead_lettered():
@@ -269,12 +277,14 @@ def test_a_database_refusal_names_the_kind_and_never_the_sql_or_its_parameters(c
     )
     reader = CommandReader(Serializer(MessageRegistry().add(Deposit)), CHANNELS, ["Deposit"])
     dead_letters = FakeDeadLetterStream()
-    CommandConsumer(bus, reader, dead_letters).consume(message(), CHANNELS.commands_stream)
+    CommandConsumer(bus, reader, dead_letters, failures=KNOWN).consume(
+        message(), CHANNELS.commands_stream
+    )
     [letter] = dead_letters.list()
     assert letter.error.startswith(expected)
     for leaked in ("INSERT", "[SQL", "parameters", SECRET, "%("):
         assert leaked not in letter.error
-    assert describe(error) == letter.error
+    assert KNOWN.describe(error) == letter.error
 
 
 FAILURES = st.sampled_from(
@@ -303,10 +313,9 @@ def test_a_message_is_applied_exactly_once_or_dead_lettered_never_both(script, r
 
 
 def test_a_refusal_of_the_role_is_never_taken_for_an_outage():
-    from seedwork.failures import is_transient
-    from seedwork.redis_streams import UNREACHABLE
+    from seedwork.redis.publisher import UNREACHABLE
     from shop.domain.errors import Forbidden
 
     refused = Forbidden("warehouse", "register customers")
     assert not isinstance(refused, UNREACHABLE)
-    assert not is_transient(refused)
+    assert not KNOWN.is_transient(refused)

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seedwork.consumer import CommandReader, NotAccepted
-from seedwork.errors import InvalidPayload, MessageError
-from seedwork.messages import Command, Envelope, MessageRegistry
-from seedwork.redis_streams import Channels, camel_case, snake_case
-from seedwork.serialization import Serializer
+from seedwork.core.errors import InvalidPayload, MessageError
+from seedwork.core.messages import Command, Envelope, MessageRegistry
+from seedwork.core.serialization import Serializer
+from seedwork.redis.channels import Channels, camel_case, snake_case
+from seedwork.redis.consumer import CommandReader, NotAccepted
 
 
 @attrs.frozen(kw_only=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seedwork.errors import MessageError
-from seedwork.serialization import parse_json
+from seedwork.core.errors import MessageError
+from seedwork.core.serialization import parse_json
 
 
 def test_json_text_becomes_values():

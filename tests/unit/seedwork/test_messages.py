@@ -8,9 +8,9 @@ import uuid
 import attrs
 import pytest
 
-from seedwork.errors import InvalidPayload, MessageError
-from seedwork.messages import Command, Envelope, Event, MessageRegistry, new_id
-from seedwork.serialization import Serializer
+from seedwork.core.errors import InvalidPayload, MessageError
+from seedwork.core.messages import Command, Envelope, Event, MessageRegistry, new_id
+from seedwork.core.serialization import Serializer
 
 
 @attrs.frozen(kw_only=True)

@@ -1,4 +1,5 @@
-"""seedwork.schema: JSON Schema from attrs classes, never stricter than the strict converter."""
+"""seedwork.core.schema: JSON Schema from attrs classes, never stricter than the strict
+converter."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from seedwork.errors import InvalidPayload
-from seedwork.schema import SchemaBuilder, describe
-from seedwork.structuring import structure
+from seedwork.core.errors import InvalidPayload
+from seedwork.core.schema import SchemaBuilder, describe
+from seedwork.core.structuring import structure
 from shop.bootstrap import message_converter
 from shop.domain import commands
 

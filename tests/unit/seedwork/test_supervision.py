@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from seedwork.supervision import Supervisor, WorkerGaveUp
+from seedwork.core.supervision import Supervisor, WorkerGaveUp
 
 
 class Flaky:

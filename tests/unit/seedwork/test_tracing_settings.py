@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seedwork.errors import ConfigurationError
+from seedwork.core.errors import ConfigurationError
 from seedwork.observability.settings import exporter_names
 from seedwork.observability.tracing import tracing_from_env
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seedwork.messages import Envelope
+from seedwork.core.messages import Envelope
 from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.domain.visa import Role, Visa

@@ -1,4 +1,4 @@
-"""Shop stories through the real message bus, with in-memory fakes from ``seedwork.testing``."""
+"""Shop stories through the real message bus, with fakes from ``seedwork.testing.fakes``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seedwork.bus import MessageBus, RetryPolicy
-from seedwork.injection import Dependencies
-from seedwork.messages import Envelope, Message
-from seedwork.testing import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
+from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.injection import Dependencies
+from seedwork.core.messages import Envelope, Message
+from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
 from shop.adapters.fakes import FakeOrders, FakeStocks
 from shop.domain import commands as c
 from shop.domain import errors, events

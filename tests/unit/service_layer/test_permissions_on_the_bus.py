@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from seedwork.bus import MessageBus
-from seedwork.messages import Envelope
+from seedwork.core.bus import MessageBus
+from seedwork.core.messages import Envelope
 from shop.domain import commands as c
 from shop.domain.errors import Forbidden, NotFound
 from shop.domain.money import Money

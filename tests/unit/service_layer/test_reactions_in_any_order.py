@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from seedwork.bus import RetryPolicy
-from seedwork.held_events import HeldEventsBus
-from seedwork.injection import Dependencies
-from seedwork.testing import FakeDeadLetters, FakeInbox
+from seedwork.core.bus import RetryPolicy
+from seedwork.core.injection import Dependencies
+from seedwork.testing.fakes import FakeDeadLetters, FakeInbox
+from seedwork.testing.held_events import HeldEventsBus
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import commands as c
 from shop.domain import errors

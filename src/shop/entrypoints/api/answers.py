@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-from seedwork.errors import FieldError
+from seedwork.core.errors import FieldError
 
 Health = Literal["ok", "unavailable"]
 

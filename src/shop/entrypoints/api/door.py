@@ -12,8 +12,8 @@ from typing import Any
 import attrs
 from flask import Flask, Response, current_app, g, request
 
-from seedwork import context
-from seedwork.messages import Command, Envelope
+from seedwork.core import context
+from seedwork.core.messages import Command, Envelope
 from shop.adapters.tokens import InvalidToken, TokenVerifier
 from shop.domain.visa import Visa
 from shop.entrypoints.api.http import bus

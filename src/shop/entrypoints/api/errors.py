@@ -8,7 +8,7 @@ from flask import Flask, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from seedwork.errors import ConcurrencyConflict, FieldError, InvalidPayload
+from seedwork.core.errors import ConcurrencyConflict, FieldError, InvalidPayload
 from shop.domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, ShopError
 from shop.entrypoints.problems import problem
 

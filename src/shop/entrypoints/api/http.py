@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, jsonify, request
 
-from seedwork.bus import MessageBus
-from seedwork.errors import FieldError, InvalidPayload, MessageError
-from seedwork.messages import Command
-from seedwork.serialization import parse_json
-from seedwork.structuring import structure
+from seedwork.core.bus import MessageBus
+from seedwork.core.errors import FieldError, InvalidPayload, MessageError
+from seedwork.core.messages import Command
+from seedwork.core.serialization import parse_json
+from seedwork.core.structuring import structure
 from shop.bootstrap import message_converter
 from shop.domain import text
 from shop.domain.errors import InvalidValue

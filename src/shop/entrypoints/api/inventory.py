@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from seedwork.messages import Envelope
+from seedwork.core.messages import Envelope
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa

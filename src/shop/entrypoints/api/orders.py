@@ -6,7 +6,7 @@ import uuid
 
 from flask import Blueprint, Response
 
-from seedwork.messages import Command, Envelope
+from seedwork.core.messages import Command, Envelope
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa

@@ -1,7 +1,8 @@
 """The AsyncAPI 3.0 document of the Redis channels and streams (CONTRACT §3, §5).
 
 Generated from the code: the channel names from ``Channels``, the events published and the
-commands accepted from the workers' lists, the envelope from ``seedwork.envelopes`` and each payload
+commands accepted from the workers' lists, the envelope from ``seedwork.core.envelopes`` and each
+payload
 from its message class, by the same schema generator as the OpenAPI document.
 """
 
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from seedwork.envelopes import InboundEnvelope, OutboundEnvelope
-from seedwork.messages import MessageRegistry
-from seedwork.redis_streams import Channels, DeadLetter
-from seedwork.schema import SchemaBuilder
+from seedwork.core.envelopes import InboundEnvelope, OutboundEnvelope
+from seedwork.core.messages import MessageRegistry
+from seedwork.core.schema import SchemaBuilder
+from seedwork.redis.channels import Channels
+from seedwork.redis.dead_letters import DeadLetter
 from shop.bootstrap import message_registry
 from shop.entrypoints.documents import version
 from shop.entrypoints.workers import ACCEPTED_COMMANDS, INTEGRATION_EVENTS

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the HTTP API (CONTRACT §5), generated from the code.
 
 Every operation comes from ``api.operations`` (bodies: the command classes; answers: the view
-shapes) and ``api.permissions`` (who may call it); every schema from ``seedwork.schema``.
+shapes) and ``api.permissions`` (who may call it); every schema from ``seedwork.core.schema``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from seedwork.schema import JsonSchema, SchemaBuilder
+from seedwork.core.schema import JsonSchema, SchemaBuilder
 from shop.domain import text
 from shop.entrypoints.api import answers
 from shop.entrypoints.api.operations import JSON, OPERATIONS, Operation
