@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 from sqlalchemy import Engine, Table, func, select
 
@@ -17,10 +15,6 @@ class OutboxStatus:
     pending: int
     failed: int
     oldest_pending_age: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return attrs.asdict(self)
 
 
 def outbox_status(engine: Engine, outbox: Table) -> OutboxStatus:

@@ -48,10 +48,6 @@ class RecoverySweep:
         self._batch_size = batch_size
         self._inbox = inbox
 
-    def sweep_once(self, grace: float | None = None) -> int:
-        """Dispatch one batch of unhandled events older than the grace; returns how many."""
-        return self._sweep_batch(grace)[1]
-
     def _sweep_batch(self, grace: float | None) -> tuple[int, int]:
         """(rows looked at and marked handled, events dispatched) for one batch."""
         outbox = self._outbox
