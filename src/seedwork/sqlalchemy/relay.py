@@ -39,7 +39,7 @@ from tenacity import (
 from seedwork.core.messages import utcnow
 from seedwork.core.retry import sleeper
 from seedwork.sqlalchemy.commit_listener import CommitListener
-from seedwork.sqlalchemy.outbox_statements import OutboxStatements
+from seedwork.sqlalchemy.relay_postgresql import OutboxStatements
 from seedwork.sqlalchemy.tables import wake_channel
 
 if TYPE_CHECKING:
