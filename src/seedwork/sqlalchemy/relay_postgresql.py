@@ -1,17 +1,39 @@
-"""The relay's SQL on the outbox: whose turn it is, and the claim that keeps commit order.
+"""The relay's claim on PostgreSQL: relays take turns, and each batch is claimed and marked at once.
 
-The claim takes the oldest unsent rows with ``FOR UPDATE SKIP LOCKED`` and marks them sent
-in one ``UPDATE ... RETURNING``, inside a transaction that first takes a transaction-scoped
-advisory lock (relays take turns, so batches never overtake each other).
+One transaction of three round trips on the relay's own connection: take a turn on a
+transaction-scoped advisory lock (two batches published side by side could overtake each other
+and break the contract's per-aggregate order; one relay publishes far faster than the shop
+commits, so turns cost nothing and the others are hot standbys); claim and mark the batch in one
+``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``; publish; commit. A failed
+publish rolls the marks back, so nothing is marked sent that was not published. A relay built to
+listen is woken by the commits' NOTIFY (``seedwork.sqlalchemy.commit_listener``).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import attrs
-from sqlalchemy import Select, Table, func, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, func, select, update
+
+from seedwork.sqlalchemy.commit_listener import CommitListener
+from seedwork.sqlalchemy.relay_claim import Publish, PublishFailed
+from seedwork.sqlalchemy.tables import wake_channel
+
+log = logging.getLogger("seedwork.sqlalchemy.relay")
+
+
+def take_turn(outbox: Table, *, wait: bool) -> Select[Any]:
+    """The relays' turn on ``outbox`` for this transaction: true once it is ours (without
+    ``wait``: false at once when another relay has it)."""
+    turn = zlib.crc32(f"seedwork.sqlalchemy.relay:{outbox.fullname}".encode())
+    if wait:
+        return select(func.pg_advisory_xact_lock(turn).is_not(None))
+    return select(func.pg_try_advisory_xact_lock(turn))
 
 
 @attrs.frozen
@@ -19,13 +41,11 @@ class OutboxStatements:
     """The statements one relay runs, built once per relay."""
 
     take_turn: dict[bool, Select[Any]]  # by whether to wait for the turn: true once it is ours
-    read_unsent: Select[Any]  # SQLite: the oldest unsent rows, no locking
-    claim_and_mark: Select[Any]  # PostgreSQL: claimed rows, each with ``held`` (see below)
+    claim_and_mark: Select[Any]  # claimed rows, each with ``held`` (see below)
 
     @classmethod
     def build(cls, outbox: Table, batch_size: int) -> OutboxStatements:
         """The statements for ``outbox``, claiming up to ``batch_size`` rows at a time."""
-        turn = zlib.crc32(f"seedwork.sqlalchemy.relay:{outbox.fullname}".encode())
         unsent = (
             select(outbox.c.id)
             .where(outbox.c.published_at.is_(None))
@@ -54,12 +74,82 @@ class OutboxStatements:
             .scalar_subquery()
         )
         return cls(
-            take_turn={
-                True: select(func.pg_advisory_xact_lock(turn).is_not(None)),
-                False: select(func.pg_try_advisory_xact_lock(turn)),
-            },
-            read_unsent=unsent.add_columns(outbox.c.type, outbox.c.envelope),
+            take_turn={wait: take_turn(outbox, wait=wait) for wait in (True, False)},
             claim_and_mark=select(
                 claimed.c.id, claimed.c.type, claimed.c.envelope, held.label("held")
             ),
         )
+
+
+class _Gap(Exception):
+    """The claim skipped an older unsent row that another transaction holds."""
+
+
+class PostgresqlClaim:
+    """Claims with ``FOR UPDATE SKIP LOCKED`` under the relays' turn, on a connection of its own."""
+
+    def __init__(self, engine: Engine, outbox: Table, batch_size: int) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._statements = OutboxStatements.build(outbox, batch_size)
+        self._connection: Connection | None = None
+        self._gaps = 0  # claims in a row that found an older unsent row held
+
+    @property
+    def held(self) -> bool:
+        """Whether the last round stopped before an older unsent row another transaction held."""
+        return self._gaps > 0
+
+    def relay(self, publish: Publish, *, wait: bool) -> int | None:
+        """Take the turn, claim and mark a batch in one statement, publish, commit."""
+        connection = self._own_connection()
+        try:
+            with connection.begin():
+                if not connection.execute(self._statements.take_turn[wait]).scalar():
+                    return None
+                rows = sorted(connection.execute(self._statements.claim_and_mark).all(), key=_id)
+                if rows and rows[0].held is not None:
+                    raise _Gap(rows[0].held)
+                publish(rows)
+        except _Gap as gap:
+            # Rolled back. Such a row is held for milliseconds; the next try will likely pass.
+            self._gaps += 1
+            level = logging.WARNING if self._gaps % 10 == 0 else logging.INFO
+            log.log(level, "relay waits for unsent row id=%s held by another transaction", gap)
+            return None
+        except PublishFailed:
+            raise  # rolled back, so the rows' locks are free for the failure to be recorded
+        except Exception:
+            self._drop_connection()
+            raise
+        self._gaps = 0
+        return len(rows)
+
+    def listener(self, wake: Callable[[], None]) -> Callable[[threading.Event], None]:
+        """LISTEN for the NOTIFY that commits of other processes send on the outbox's channel."""
+        return CommitListener(self._engine, wake_channel(self._outbox), wake).run
+
+    def close(self) -> None:
+        """Give the relay's own connection back."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def _own_connection(self) -> Connection:
+        """The relay's own connection, kept between batches (no pool checkout, no ping)."""
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.invalidate()
+                connection.close()
+            except Exception:  # it is being thrown away anyway
+                log.debug("relay connection did not close cleanly", exc_info=True)
+
+
+def _id(row: Row[Any]) -> int:
+    return int(row.id)

@@ -55,6 +55,8 @@ def define_tables(metadata: MetaData) -> SeedworkTables:
         Column("handled_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, server_default=text("0")),
         Column("last_error", Text, nullable=True),
+        # Unused: neither written nor read since the relay's backoff became its one schedule
+        # (see seedwork.sqlalchemy.relay); kept so the schema stays what migration 0001 made.
         Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     )
     Index(

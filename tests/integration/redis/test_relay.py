@@ -16,6 +16,7 @@ from seedwork.core.messages import Envelope
 from seedwork.redis.channels import Channels
 from seedwork.sqlalchemy.outbox_status import outbox_status
 from seedwork.sqlalchemy.relay import OutboxRelay, PublishFailed
+from seedwork.sqlalchemy.relay_postgresql import take_turn
 from seedwork.sqlalchemy.tables import wake_channel
 from tests.integration.redis.world import (
     AddStock,
@@ -106,6 +107,7 @@ def test_with_redis_unreachable_nothing_is_marked_sent_and_all_goes_out_later(
     assert status.oldest_pending_age is not None
     [row, *_] = world.outbox()
     assert row.attempts == 1 and "ConnectionError" in row.last_error
+    assert row.next_attempt_at is None  # the loop's backoff is the one schedule (relay.py)
     assert make_relay().drain() == 5
     published = stream_messages(redis, channels.events_stream)
     assert [m["payload"]["reference"] for m in published] == [f"s{n}" for n in range(5)]
@@ -217,9 +219,8 @@ def test_try_relay_publishes_at_once_and_never_waits_for_another_relays_turn(
     world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
 ):
     world.bus.handle(AddStock(reference="s1", quantity=1))
-    busy = make_relay()
     with world.engine.begin() as connection:  # another relay holds the turn
-        connection.execute(busy._take_turn[True])
+        connection.execute(take_turn(tables.outbox, wait=True))
         assert make_relay().try_relay() is False
         assert stream_messages(redis, channels.events_stream) == []
     world.bus.handle(AddStock(reference="s2", quantity=2))
