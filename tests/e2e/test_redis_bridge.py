@@ -26,6 +26,7 @@ from shop.entrypoints.workers import INTEGRATION_EVENTS
 from shop.service_layer import inventory
 from tests.e2e.server import ShopProcess
 from tests.integration.redis.private_server import PrivateRedis
+from tests.waiting import eventually
 
 INTEGRATION = set(INTEGRATION_EVENTS)
 
@@ -38,13 +39,8 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "condition never became true"
-            return value
-        time.sleep(0.05)
+    """``eventually``, with the patience of a test that waits on other processes."""
+    return eventually(check, timeout, every=0.05)
 
 
 def post(url: str, body: dict[str, Any] | None = None, status: int = 201) -> dict[str, Any]:

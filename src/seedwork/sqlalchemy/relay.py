@@ -106,6 +106,13 @@ class OutboxRelay:
         self._busy = threading.Lock()
         self._stopped = False
         self._inline_paused_until = 0.0
+        self._rounds = 0
+
+    @property
+    def rounds(self) -> int:
+        """How many times ``run`` drained the outbox so far: each round starts at a wake or at
+        the poll, so a watcher (a test) knows when the relay has caught up and is waiting."""
+        return self._rounds
 
     def notify(self, *_: Any) -> None:
         """Wake the relay loop now (events were just committed)."""
@@ -201,12 +208,14 @@ class OutboxRelay:
             )
             listener.start()
         while not stop.is_set():
-            self._wake.clear()
             try:
                 self._drain_with_backoff(stop)
             except Exception:  # noqa: BLE001 - only escapes once stopped while backing off
                 break
+            self._rounds += 1
+            # A wake during the drain returns at once; one cleared here is the next drain's.
             self._wake.wait(self._poll_interval)
+            self._wake.clear()
         self.close()
         if listener is not None:
             listener.join(timeout=5)

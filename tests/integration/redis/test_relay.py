@@ -23,10 +23,10 @@ from tests.integration.redis.world import (
     ChangeStock,
     World,
     closed_port,
-    eventually,
     stream_messages,
     tables,
 )
+from tests.waiting import eventually
 
 
 def subscribe(redis: Redis, *channels: str) -> Any:
@@ -38,11 +38,14 @@ def subscribe(redis: Redis, *channels: str) -> Any:
 
 def received(pubsub: Any, count: int, timeout: float = 5.0) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
-    deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
+
+    def enough() -> bool:
         message = pubsub.get_message(timeout=0.1)
         if message and message["type"] == "message":
             found.append((message["channel"].decode(), json.loads(message["data"])))
+        return len(found) >= count
+
+    eventually(enough, timeout)
     return found
 
 
@@ -138,7 +141,7 @@ def test_a_notified_relay_publishes_at_once(
     thread = threading.Thread(target=relay.run, args=(stop,))
     thread.start()
     try:
-        time.sleep(0.05)
+        eventually(lambda: relay.rounds >= 1)  # drained what there was: now it waits 30 s
         world.bus.handle(AddStock(reference="s1", quantity=1))
         relay.notify()
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
@@ -166,7 +169,9 @@ def test_a_listening_relay_is_woken_by_commits_of_other_processes(
 
     try:
         eventually(relay_listens, timeout=5)
-        time.sleep(0.2)  # past the drain every (re)connection starts with
+        # Past the drain that listening (every (re)connection) starts with: only the start and
+        # wakes begin a round, so a second round means the listener's wake was served.
+        eventually(lambda: relay.rounds >= 2, timeout=5)
         world.bus.handle(AddStock(reference="s1", quantity=1))
         started = time.monotonic()
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=5)

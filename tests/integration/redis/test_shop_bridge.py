@@ -22,7 +22,8 @@ from shop.migrations import upgrade
 from shop.views.queries import SqlReadModels
 from tests import services
 from tests.integration.redis.private_server import PrivateRedis
-from tests.integration.redis.world import eventually, stream_messages
+from tests.integration.redis.world import stream_messages
+from tests.waiting import eventually
 
 WiredShop = Callable[[str], Shop]
 
@@ -68,12 +69,12 @@ def subscribed(redis: Redis, pattern: str) -> Any:
 
 
 def next_event(pubsub: Any, timeout: float = 5.0) -> tuple[str, dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def arrived() -> Any:
         message = pubsub.get_message(timeout=0.1)
-        if message and message["type"] == "pmessage":
-            return message["channel"].decode(), json.loads(message["data"])
-    raise AssertionError("no event arrived")
+        return message if message and message["type"] == "pmessage" else None
+
+    message = eventually(arrived, timeout)
+    return message["channel"].decode(), json.loads(message["data"])
 
 
 def test_commands_in_become_contract_events_out(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -28,6 +26,7 @@ from seedwork.sqlalchemy.failures import DATABASE
 from seedwork.sqlalchemy.tables import define_tables
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from seedwork.testing.fakes import FakeDeadLetters
+from tests.waiting import eventually as eventually  # the suite's files import it from here
 
 
 class UnknownStock(Exception):
@@ -210,17 +209,6 @@ def build_world(engine: Engine) -> World:
         retry=RetryPolicy(conflict_attempts=20, initial_wait=0.002, max_wait=0.05),
     )
     return World(engine=engine, serializer=serializer, bus=bus, new_uow=new_uow)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until ``check`` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "condition never became true"
-            return value
-        time.sleep(0.01)
 
 
 def stream_messages(redis: Redis, stream: str) -> list[dict[str, Any]]:
