@@ -118,7 +118,8 @@ def bootstrap(
     """Wire the application. Nothing connects until the first message is handled.
 
     ``wake_relays``: commits NOTIFY relays in other processes (``shop api``, ``shop consumer``
-    beside a standalone ``shop relay``); ``shop run`` wakes its own relay in-process.
+    beside a standalone ``shop relay``); ``shop run`` wakes its own relay in-process. The routes
+    by which events leave are told in ``seedwork.sqlalchemy.relay``.
     ``tracing``: given (tests), or as the ``OTEL_*`` variables ask (off by default).
     """
     from seedwork.observability.metrics import process_metrics

@@ -1,12 +1,13 @@
-"""Wakes a relay when another process commits events: PostgreSQL LISTEN on the outbox's channel.
+"""Both ends of the cross-process wake (route 3 of ``seedwork.sqlalchemy.relay``): PostgreSQL
+NOTIFY in the outbox write, LISTEN in the relay.
 
-Units of work built with ``wake_relays`` (``shop api``, ``shop consumer``) NOTIFY the outbox's
-channel (``seedwork.sqlalchemy.tables.wake_channel``) in the
-statement that writes the outbox rows; it is
-delivered at commit. A relay in another process (``shop relay``) listens on it and publishes at
-once instead of at its next poll. The poll stays as the fallback: a notification can be missed
-while the listening connection is being re-established, which is why every (re)connection wakes
-the relay once too.
+Units of work built with ``wake_relays`` (``shop api``, ``shop consumer``) add ``wake_relays``
+to the statement that writes the outbox rows: it NOTIFYs the outbox's channel
+(``seedwork.sqlalchemy.tables.wake_channel``), delivered at commit and not at all on rollback. A
+relay in another process (``shop relay``) listens on it with ``CommitListener`` and publishes
+at once instead of at its next poll. The poll stays as the fallback: a notification can be
+missed while the listening connection is being re-established, which is why every
+(re)connection wakes the relay once too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
+
+from seedwork.sqlalchemy.tables import wake_channel
 
 log = logging.getLogger("seedwork.sqlalchemy.relay")
+
+
+def wake_relays(outbox: Table) -> str:
+    """The SQL that NOTIFYs the relays listening for commits to ``outbox`` (PostgreSQL)."""
+    return f"pg_notify('{wake_channel(outbox)}', '')"
 
 
 class CommitListener:

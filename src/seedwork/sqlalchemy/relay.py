@@ -5,9 +5,27 @@ The loop lives here; how a batch is claimed and marked is the dialect's
 ``relay_postgresql`` or ``relay_sqlite``). Rows are claimed oldest first, and ``published_at``
 is set only on rows that were published. Events that are not integration events are marked sent
 without going out: ``published_at`` means "the relay is done with it", and the unpublished index
-stays small. ``try_relay`` lets a committing thread publish its own events at once, when the
-relay is not busy (saves a thread hand-over); with ``listen``, a relay in another process is
-woken by the commits' NOTIFY (on PostgreSQL).
+stays small.
+
+How events leave. Every event is written to the outbox in its command's transaction; only a
+relay round (``relay_once``, under the relay's lock and, on PostgreSQL, the relays' turn) takes
+it from there to Redis, so whichever route starts the round, no event is lost or sent twice.
+Three things start rounds:
+
+1. The loop, ``run``: a round at start, then one at each wake (``notify``) or else every
+   ``poll_interval``. Every process that relays runs it: ``shop run`` in a thread
+   (``shop.entrypoints.workers.start_workers``), ``shop relay`` alone (``run_relay_loop``). The
+   poll alone is enough for correctness; the two routes below only save latency.
+2. Inline, in the process that committed (``shop run``): the bus's commit hook calls
+   ``publish_or_wake`` on the committing thread, which runs a round right there unless the relay
+   is busy (no thread hand-over, no wait for a poll: ``bench/redis_roundtrip.py`` measures it)
+   and wakes the loop otherwise. Registered by ``start_workers`` on ``Shop.on_commit``.
+3. Across processes (PostgreSQL): units of work built with ``wake_relays`` (``bootstrap(...,
+   wake_relays=True)``: ``shop api``, ``shop consumer``) send a NOTIFY as a named part of the
+   outbox write (``commit_listener.wake_relays``, delivered at commit, never on rollback); a
+   relay built with ``listen`` (``shop relay``) LISTENs (``commit_listener.CommitListener``)
+   and calls ``notify``. ``shop run`` does not NOTIFY: its relay is in-process (route 2), and
+   NOTIFY serialises concurrent commits a little.
 
 A failed publish records ``attempts`` and ``last_error`` on the batch's rows (``shop outbox
 status`` counts them as failed) and the loop backs off (tenacity, jittered exponential) before
@@ -17,6 +35,8 @@ pipeline to Redis, whose outage it means), and honouring a per-row time would le
 overtake a failed older one, breaking the per-aggregate order; the loop's backoff is the one
 schedule. The column stays in the table (migration 0001) so a previous release running beside
 this one during an upgrade still writes it without error; it is NULL in every new row.
+
+(Over 250 lines because of this docstring, the one place that tells how events leave.)
 """
 
 from __future__ import annotations
@@ -117,6 +137,12 @@ class OutboxRelay:
     def notify(self, *_: Any) -> None:
         """Wake the relay loop now (events were just committed)."""
         self._wake.set()
+
+    def publish_or_wake(self, *_: Any) -> None:
+        """Route 2 (see the module): relay now on this thread if the relay is free (a commit
+        hook: it never raises), else wake the loop, which relays as soon as it can."""
+        if not self.try_relay():
+            self.notify()
 
     def relay_once(self) -> int:
         """Claim, publish and mark one batch; returns how many rows it handled."""

@@ -16,7 +16,8 @@ from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict
 from seedwork.core.messages import Envelope, Event, utcnow
 from seedwork.core.serialization import Serializer
 from seedwork.core.uow import AbstractUnitOfWork
-from seedwork.sqlalchemy.tables import SeedworkTables, wake_channel
+from seedwork.sqlalchemy.commit_listener import wake_relays
+from seedwork.sqlalchemy.tables import SeedworkTables
 
 RepositoryFactory = Callable[[Session], Any]
 Projector = Callable[[Session, Sequence[Envelope]], None]
@@ -51,7 +52,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
         ``wake_relays``: NOTIFY relays in other processes of each commit's events (on
         PostgreSQL; it costs concurrent commits some throughput, so only processes beside a
-        standalone relay ask for it)."""
+        standalone relay ask for it): route 3 of ``seedwork.sqlalchemy.relay``."""
         super().__init__()
         self._project = project
         self._wake_relays = wake_relays
@@ -246,7 +247,7 @@ def _outbox_statement(outbox: Table, count: int, notify: bool, durable: bool) ->
     )
     extras = []
     if notify:
-        extras.append(f"(SELECT pg_notify('{wake_channel(outbox)}', '')) AS woken")
+        extras.append(f"(SELECT {wake_relays(outbox)}) AS woken")
     if durable:
         extras.append(
             "(SELECT set_config('synchronous_commit', reset_val, true)"

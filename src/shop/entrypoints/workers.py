@@ -3,11 +3,8 @@
 ``shop run`` starts all three as threads of one process; ``shop consumer`` runs the consumer
 and the recovery sweep; ``shop relay`` runs the relay. The consumer applies commands on
 ``workers`` lanes (threads), one batch or order per lane so that its commands stay in order.
-In ``shop run``, right after each commit the committing thread publishes the outbox itself
-when the relay is not at it (``OutboxRelay.try_relay``: no thread hand-over, no polling
-delay), and wakes the relay thread when it is. A separate ``shop relay`` is woken by the
-commits of ``shop api`` and ``shop consumer`` through PostgreSQL LISTEN/NOTIFY (on SQLite, by
-its poll).
+How events get from the outbox to Redis in each process (the three routes) is told in one
+place: ``seedwork.sqlalchemy.relay``.
 """
 
 from __future__ import annotations
@@ -130,16 +127,6 @@ def build_recovery(shop: Shop) -> RecoverySweep:
     return RecoverySweep(shop.engine, tables.outbox, shop.serializer, shop.bus, inbox=tables.inbox)
 
 
-def publish_on_commit(shop: Shop, relay: OutboxRelay, *, wake: bool) -> None:
-    """After each commit, publish at once if the relay is free; else (``wake``) wake its loop."""
-
-    def publish(_: object) -> None:
-        if not relay.try_relay() and wake:
-            relay.notify()
-
-    shop.on_commit.listeners.append(publish)
-
-
 def _thread(
     name: str, target: Callable[[threading.Event], None], stop: threading.Event
 ) -> threading.Thread:
@@ -161,7 +148,9 @@ def start_workers(
     listener that keeps dying sets ``failed`` and ``stop``: the process should exit non-zero.
     """
     relay = build_relay(shop)
-    publish_on_commit(shop, relay, wake=True)
+    # Events leave inline: each commit publishes at once, or wakes the relay thread (route 2
+    # of seedwork.sqlalchemy.relay; this process does not NOTIFY, route 3).
+    shop.on_commit.listeners.append(relay.publish_or_wake)
     relay_stop = threading.Event()
 
     def consume(stop: threading.Event) -> None:

@@ -234,3 +234,25 @@ def test_try_relay_publishes_at_once_and_never_waits_for_another_relays_turn(
     published = stream_messages(redis, channels.events_stream)
     assert [m["payload"]["reference"] for m in published] == ["s1", "s2"]
     assert outbox_status(world.engine, tables.outbox).pending == 0
+
+
+def test_publish_or_wake_wakes_the_loop_when_it_cannot_publish_itself(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    # What ``shop run`` does after each commit (route 2 of seedwork.sqlalchemy.relay).
+    relay = make_relay(poll_interval=30)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        eventually(lambda: relay.rounds >= 1)  # drained what there was: now it waits 30 s
+        with world.engine.begin() as connection:  # another relay holds the turn
+            connection.execute(take_turn(tables.outbox, wait=True))
+            world.bus.handle(AddStock(reference="s1", quantity=1))
+            relay.publish_or_wake()  # cannot have the turn: wakes the loop, which waits for it
+            assert stream_messages(redis, channels.events_stream) == []
+        eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
+    finally:
+        stop.set()
+        relay.notify()
+        thread.join(5)
