@@ -12,12 +12,13 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, 
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict
-from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
+from seedwork.core.messages import Command, Envelope, Event, MessageRegistry, utcnow
 from seedwork.core.model import AggregateRoot
 from seedwork.core.serialization import Serializer
 from seedwork.core.uow import Handling
 from seedwork.sqlalchemy.tables import define_tables
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from seedwork.sqlalchemy.uow_dialects import ANY, dialect_for
 
 
 @attrs.frozen(kw_only=True)
@@ -198,6 +199,21 @@ def test_a_deduplicated_message_is_applied_once(new_uow: Any, engine: Engine):
         except AlreadyHandled:
             pass
     assert applied == 1
+    assert count(engine, tables.inbox) == 1
+
+
+@pytest.mark.parametrize("which", ["its own", "any database's"])
+def test_the_inbox_claim_of_each_dialect_admits_a_message_once(
+    new_uow: Any, engine: Engine, which: str
+):
+    # Its own: ON CONFLICT DO NOTHING; any database's: a plain insert in a savepoint.
+    dialect = dialect_for(engine.dialect.name) if which == "its own" else ANY
+    row = {"message_id": "m1", "handler": "h", "processed_at": utcnow()}
+    claims = []
+    for _ in range(2):
+        with Session(engine) as session, session.begin():
+            claims.append(dialect.claim(session, tables.inbox, row, relax=False))
+    assert claims == [True, False]
     assert count(engine, tables.inbox) == 1
 
 
