@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -47,6 +48,21 @@ def received(pubsub: Any, count: int, timeout: float = 5.0) -> list[tuple[str, d
 
     eventually(enough, timeout)
     return found
+
+
+@contextlib.contextmanager
+def looping(relay: OutboxRelay) -> Iterator[None]:
+    """The relay's loop in a thread for the block; it must stop at once when told to."""
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        relay.notify()
+        thread.join(5)
+    assert not thread.is_alive()
 
 
 def test_events_go_out_on_their_channel_and_the_stream_with_their_envelope(
@@ -121,14 +137,9 @@ def test_a_running_relay_backs_off_and_delivers_once_redis_answers(
     world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
 ):
     world.bus.handle(AddStock(reference="s1", quantity=1))
-    stop = threading.Event()
     relay = make_relay(Redis(port=closed_port(), socket_connect_timeout=0.2), max_backoff=0.05)
-    thread = threading.Thread(target=relay.run, args=(stop,))
-    thread.start()
-    eventually(lambda: world.outbox()[0].attempts >= 3)
-    stop.set()
-    thread.join(5)
-    assert not thread.is_alive()
+    with looping(relay):
+        eventually(lambda: world.outbox()[0].attempts >= 3)
     assert world.outbox()[0].published_at is None
     assert make_relay().drain() == 1
 
@@ -137,18 +148,11 @@ def test_a_notified_relay_publishes_at_once(
     world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
 ):
     relay = make_relay(poll_interval=30)
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,))
-    thread.start()
-    try:
+    with looping(relay):
         eventually(lambda: relay.rounds >= 1)  # drained what there was: now it waits 30 s
         world.bus.handle(AddStock(reference="s1", quantity=1))
         relay.notify()
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
-    finally:
-        stop.set()
-        relay.notify()
-        thread.join(5)
 
 
 def test_a_listening_relay_is_woken_by_commits_of_other_processes(
@@ -156,9 +160,6 @@ def test_a_listening_relay_is_woken_by_commits_of_other_processes(
 ):
     # The poll is 30 s: only the commit's NOTIFY can bring the relay round within seconds.
     relay = make_relay(poll_interval=30, listen=True)
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,))
-    thread.start()
     listening = text(
         "SELECT count(*) FROM pg_stat_activity WHERE query = :listen AND pid <> pg_backend_pid()"
     ).bindparams(listen=f'LISTEN "{wake_channel(tables.outbox)}"')
@@ -167,7 +168,7 @@ def test_a_listening_relay_is_woken_by_commits_of_other_processes(
         with world.engine.connect() as connection:  # a new snapshot of pg_stat_activity
             return connection.execute(listening).scalar() == 1
 
-    try:
+    with looping(relay):
         eventually(relay_listens, timeout=5)
         # Past the drain that listening (every (re)connection) starts with: only the start and
         # wakes begin a round, so a second round means the listener's wake was served.
@@ -176,11 +177,6 @@ def test_a_listening_relay_is_woken_by_commits_of_other_processes(
         started = time.monotonic()
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=5)
         assert time.monotonic() - started < 5
-    finally:
-        stop.set()
-        relay.notify()
-        thread.join(5)
-    assert not thread.is_alive()
 
 
 def test_a_relay_never_publishes_past_an_older_unsent_row_another_writer_holds(
@@ -241,10 +237,7 @@ def test_publish_or_wake_wakes_the_loop_when_it_cannot_publish_itself(
 ):
     # What ``shop run`` does after each commit (route 2 of seedwork.sqlalchemy.relay).
     relay = make_relay(poll_interval=30)
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,))
-    thread.start()
-    try:
+    with looping(relay):
         eventually(lambda: relay.rounds >= 1)  # drained what there was: now it waits 30 s
         with world.engine.begin() as connection:  # another relay holds the turn
             connection.execute(take_turn(tables.outbox, wait=True))
@@ -252,7 +245,3 @@ def test_publish_or_wake_wakes_the_loop_when_it_cannot_publish_itself(
             relay.publish_or_wake()  # cannot have the turn: wakes the loop, which waits for it
             assert stream_messages(redis, channels.events_stream) == []
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
-    finally:
-        stop.set()
-        relay.notify()
-        thread.join(5)
