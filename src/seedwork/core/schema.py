@@ -105,6 +105,8 @@ class SchemaBuilder:
         return _with(schema, extra) if extra else schema
 
     def _of_hint(self, hint: Any) -> JsonSchema:
+        while isinstance(hint, typing.NewType):  # an id: the schema of what it is made of
+            hint = hint.__supertype__
         if hint is Any:
             return {}
         if hint in _SCALARS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 import attrs
@@ -36,9 +36,12 @@ def make_converter(*, largest_integer: int | None = None) -> cattrs.Converter:
     converter.register_unstructure_hook(date, lambda d: d.isoformat())
     converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
     converter.register_unstructure_hook(Enum, lambda e: e.value)
+    # A str enum is a str too: without its own hooks, the str ones would take it as plain text.
+    converter.register_unstructure_hook(StrEnum, lambda e: e.value if isinstance(e, Enum) else e)
     converter.register_structure_hook(date, _structure_date)
     converter.register_structure_hook(datetime, structure_datetime)
     converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(StrEnum, _structure_str_enum)
     converter.register_structure_hook(int, _integers(largest_integer))
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook_factory(attrs.has, lambda cls: _objects(converter, cls))
@@ -67,6 +70,19 @@ def _structure_str(value: Any, _: type) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from None
     return value
+
+
+def _structure_str_enum(value: Any, cls: type[StrEnum]) -> StrEnum:
+    """The member named by a text: ``cls.parse(text)`` when the enum has its own rule."""
+    text = _structure_str(value, str)
+    parse = getattr(cls, "parse", None)
+    if parse is not None:
+        member: StrEnum = parse(text)
+        return member
+    try:
+        return cls(text)
+    except ValueError:
+        raise ValueError(f"must be one of {', '.join(m.value for m in cls)}") from None
 
 
 def _integers(largest: int | None) -> Callable[[Any, type], int]:

@@ -62,7 +62,9 @@ class FakeOrders(FakeRepository):
             for line in order.lines
             if line.batch_reference == batch_reference
         ]
-        newest = [(order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)]
+        newest: list[tuple[str, int]] = [
+            (order_id, quantity) for _, order_id, quantity in sorted(holding, reverse=True)
+        ]
         return newest if covering is None else newest[:covering]
 
     def _orders(self) -> list[Order]:
@@ -72,7 +74,7 @@ class FakeOrders(FakeRepository):
         held: set[tuple[str, str]] = set()
         for order in self._orders():
             for line in order.lines:
-                key = (order.order_id, line.sku)
+                key: tuple[str, str] = (order.order_id, line.sku)
                 if line.batch_reference is None:
                     continue
                 held.add(key)

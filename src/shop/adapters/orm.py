@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Session, composite, registry, relationship
@@ -30,8 +31,9 @@ from sqlalchemy.orm import Session, composite, registry, relationship
 from seedwork.sqlalchemy.tables import Id, SeedworkTables, define_tables
 from shop.adapters import versioning
 from shop.domain.catalog import Product
-from shop.domain.customers import Customer, Email, Tier
+from shop.domain.customers import Customer, Email
 from shop.domain.inventory import Batch, Stock
+from shop.domain.kernel import Tier
 from shop.domain.money import Money
 from shop.domain.ordering import Address, Order, OrderLine, OrderStatus
 
@@ -59,6 +61,23 @@ def _string_enum(enum_class: type[Any], name: str) -> Enum:
         length=20,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+class _EnumText(TypeDecorator[Any]):
+    """An enum stored as its value in a plain text column (no constraint): loaded as a member."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[Any]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else self.enum_class(value)
 
 
 products = Table(
@@ -89,7 +108,7 @@ orders = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("order_id", IDENTIFIER, nullable=False, unique=True),
     Column("customer_id", IDENTIFIER, nullable=False, index=True),
-    Column("tier", String(20), nullable=False),
+    Column("tier", _EnumText(Tier), nullable=False),
     Column("status", _string_enum(OrderStatus, "order_status"), nullable=False),
     Column("street", String(200)),
     Column("city", String(200)),

@@ -9,13 +9,14 @@ import attrs
 from seedwork.core.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import ProductDiscontinued
+from shop.domain.kernel import Sku
 from shop.domain.money import Money, check_currency
 from shop.domain.visa import SYSTEM, Action, Visa
 
 
-def check_sku(sku: object) -> str:
+def check_sku(sku: object) -> Sku:
     """``sku`` when it is 2 to 32 capital letters, digits or dashes, not starting with a dash."""
-    return text.SKU.check("sku", sku)
+    return Sku(text.SKU.check("sku", sku))
 
 
 def check_name(name: object) -> str:
@@ -29,14 +30,14 @@ class Product(AggregateRoot):
 
     identity_field: ClassVar[str] = "sku"
 
-    sku: str
+    sku: Sku
     name: str
     price: Money
     active: bool = True
     version: int = 0
 
     @classmethod
-    def add(cls, sku: str, name: str, price: Money, *, visa: Visa = SYSTEM) -> Product:
+    def add(cls, sku: Sku, name: str, price: Money, *, visa: Visa = SYSTEM) -> Product:
         """A new, active product in the catalog; staff's to add."""
         visa.require(Action.MANAGE_CATALOG)
         check_currency(price.currency)

@@ -16,8 +16,8 @@ import attrs
 from seedwork.core.messages import Command
 from seedwork.core.schema import METADATA_KEY, describe
 from shop.domain import text
-from shop.domain.customers import Tier
 from shop.domain.errors import InvalidValue
+from shop.domain.kernel import BatchReference, CustomerId, OrderId, Sku, Tier
 from shop.domain.money import Money, check_currency
 
 
@@ -30,14 +30,9 @@ def _text(rule: text.TextRule) -> Any:
     return describe(check, rule.json_schema())
 
 
-def _tier() -> Any:
-    """A validator: the name of a tier (text first, then one of ``Tier``)."""
-
-    def check(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
-        text.TIER.check(attribute.name, value)
-        Tier.parse(value)
-
-    return describe(check, text.TIER.json_schema())
+def _tier(value: object) -> Tier:
+    """The tier named ``value`` (``Tier.parse``): in-process callers may give its name."""
+    return Tier.parse(value)
 
 
 def _count(minimum: int) -> Any:
@@ -70,7 +65,7 @@ _QUANTITY = _count(1)
 class AddProduct(Command):
     """Add a product to the catalog."""
 
-    sku: str = attrs.field(validator=_SKU)
+    sku: Sku = attrs.field(validator=_SKU)
     name: str = attrs.field(validator=_NAME)
     price: Money = attrs.field(validator=_money)
 
@@ -79,7 +74,7 @@ class AddProduct(Command):
 class ChangeProductPrice(Command):
     """Set a product's catalog price."""
 
-    sku: str = attrs.field(validator=_SKU)
+    sku: Sku = attrs.field(validator=_SKU)
     price: Money = attrs.field(validator=_money)
 
 
@@ -87,15 +82,15 @@ class ChangeProductPrice(Command):
 class DiscontinueProduct(Command):
     """Stop selling a product."""
 
-    sku: str = attrs.field(validator=_SKU)
+    sku: Sku = attrs.field(validator=_SKU)
 
 
 @attrs.frozen(kw_only=True)
 class AddBatch(Command):
     """Add a batch of a sku: in the warehouse (eta None) or arriving on ``eta``."""
 
-    reference: str = attrs.field(validator=_REFERENCE)
-    sku: str = attrs.field(validator=_SKU)
+    reference: BatchReference = attrs.field(validator=_REFERENCE)
+    sku: Sku = attrs.field(validator=_SKU)
     quantity: int = attrs.field(validator=_QUANTITY)
     eta: date | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(date))
@@ -106,7 +101,7 @@ class AddBatch(Command):
 class ChangeBatchQuantity(Command):
     """Set a batch's purchased quantity (zero or more)."""
 
-    reference: str = attrs.field(validator=_REFERENCE)
+    reference: BatchReference = attrs.field(validator=_REFERENCE)
     quantity: int = attrs.field(validator=_count(0))
 
 
@@ -114,13 +109,11 @@ class ChangeBatchQuantity(Command):
 class RegisterCustomer(Command):
     """Register a customer."""
 
-    customer_id: str = attrs.field(validator=_ID)
+    customer_id: CustomerId = attrs.field(validator=_ID)
     name: str = attrs.field(validator=_NAME)
     email: str = attrs.field(validator=_text(text.EMAIL))
-    tier: str = attrs.field(
-        default="bronze",
-        validator=_tier(),
-        metadata={METADATA_KEY: {"enum": [tier.value for tier in Tier]}},
+    tier: Tier = attrs.field(
+        default=Tier.BRONZE, converter=_tier, metadata={METADATA_KEY: text.TIER.json_schema()}
     )
 
 
@@ -128,16 +121,16 @@ class RegisterCustomer(Command):
 class CreateOrder(Command):
     """Start a draft order for a customer."""
 
-    order_id: str = attrs.field(validator=_ID)
-    customer_id: str = attrs.field(validator=_ID)
+    order_id: OrderId = attrs.field(validator=_ID)
+    customer_id: CustomerId = attrs.field(validator=_ID)
 
 
 @attrs.frozen(kw_only=True)
 class AddOrderLine(Command):
     """Add units of a sku to a draft order, at the catalog price."""
 
-    order_id: str = attrs.field(validator=_ID)
-    sku: str = attrs.field(validator=_SKU)
+    order_id: OrderId = attrs.field(validator=_ID)
+    sku: Sku = attrs.field(validator=_SKU)
     quantity: int = attrs.field(validator=_QUANTITY)
 
 
@@ -145,15 +138,15 @@ class AddOrderLine(Command):
 class RemoveOrderLine(Command):
     """Remove a sku's line from a draft order."""
 
-    order_id: str = attrs.field(validator=_ID)
-    sku: str = attrs.field(validator=_SKU)
+    order_id: OrderId = attrs.field(validator=_ID)
+    sku: Sku = attrs.field(validator=_SKU)
 
 
 @attrs.frozen(kw_only=True)
 class SetShippingAddress(Command):
     """Set where a draft order ships to."""
 
-    order_id: str = attrs.field(validator=_ID)
+    order_id: OrderId = attrs.field(validator=_ID)
     street: str = attrs.field(validator=_ADDRESS_LINE)
     city: str = attrs.field(validator=_ADDRESS_LINE)
     postcode: str = attrs.field(validator=_ADDRESS_LINE)
@@ -164,14 +157,14 @@ class SetShippingAddress(Command):
 class PlaceOrder(Command):
     """Place a draft order."""
 
-    order_id: str = attrs.field(validator=_ID)
+    order_id: OrderId = attrs.field(validator=_ID)
 
 
 @attrs.frozen(kw_only=True)
 class CancelOrder(Command):
     """Cancel an order that has not shipped."""
 
-    order_id: str = attrs.field(validator=_ID)
+    order_id: OrderId = attrs.field(validator=_ID)
     reason: str = attrs.field(validator=_text(text.REASON))
 
 
@@ -179,7 +172,7 @@ class CancelOrder(Command):
 class ShipOrder(Command):
     """Ship a confirmed order."""
 
-    order_id: str = attrs.field(validator=_ID)
+    order_id: OrderId = attrs.field(validator=_ID)
     tracking_number: str = attrs.field(validator=_text(text.TRACKING_NUMBER))
 
 
@@ -187,6 +180,6 @@ class ShipOrder(Command):
 class Allocate(Command):
     """Give a placed order's line stock from a batch (internal)."""
 
-    order_id: str = attrs.field(validator=_ID)
-    sku: str = attrs.field(validator=_SKU)
+    order_id: OrderId = attrs.field(validator=_ID)
+    sku: Sku = attrs.field(validator=_SKU)
     quantity: int = attrs.field(validator=_QUANTITY)

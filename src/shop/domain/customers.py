@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from typing import Any, ClassVar
 
@@ -11,29 +10,12 @@ import attrs
 from seedwork.core.model import AggregateRoot
 from shop.domain import events, text
 from shop.domain.errors import InvalidValue
+from shop.domain.kernel import CustomerId, Tier
 from shop.domain.visa import SYSTEM, Action, Visa
 
 EMAIL_MAX_LENGTH = 254
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-
-
-class Tier(enum.StrEnum):
-    """A customer's loyalty tier; higher tiers earn a larger discount."""
-
-    BRONZE = "bronze"
-    SILVER = "silver"
-    GOLD = "gold"
-    PLATINUM = "platinum"
-
-    @classmethod
-    def parse(cls, value: str) -> Tier:
-        """The tier named ``value``, else ``InvalidValue`` on field ``tier``."""
-        try:
-            return cls(value)
-        except ValueError:
-            names = ", ".join(tier.value for tier in cls)
-            raise InvalidValue("tier", f"A tier is one of {names}; got {value!r}.") from None
 
 
 def _is_a_normalized_address(_: Any, __: Any, value: str) -> None:
@@ -92,7 +74,7 @@ class Customer(AggregateRoot):
 
     identity_field: ClassVar[str] = "customer_id"
 
-    customer_id: str
+    customer_id: CustomerId
     name: str
     email: Email
     tier: Tier = Tier.BRONZE
@@ -101,7 +83,7 @@ class Customer(AggregateRoot):
     @classmethod
     def register(
         cls,
-        customer_id: str,
+        customer_id: CustomerId,
         name: str,
         email: str | Email,
         tier: str | Tier = Tier.BRONZE,
@@ -119,7 +101,7 @@ class Customer(AggregateRoot):
                 customer_id=customer_id,
                 name=customer.name,
                 email=address.value,
-                tier=customer.tier.value,
+                tier=customer.tier,
             )
         )
         return customer

@@ -13,6 +13,7 @@ from datetime import date
 import attrs
 
 from seedwork.core.messages import Event
+from shop.domain.kernel import BatchReference, CustomerId, OrderId, Sku, Tier
 from shop.domain.money import Money
 
 # --- catalog -----------------------------------------------------------------------------
@@ -22,7 +23,7 @@ from shop.domain.money import Money
 class ProductAdded(Event):
     """A product joined the catalog."""
 
-    sku: str
+    sku: Sku
     name: str
     price: Money
 
@@ -31,7 +32,7 @@ class ProductAdded(Event):
 class ProductPriceChanged(Event):
     """A product's catalog price changed; existing order lines keep their price."""
 
-    sku: str
+    sku: Sku
     price: Money
 
 
@@ -39,7 +40,7 @@ class ProductPriceChanged(Event):
 class ProductDiscontinued(Event):
     """A product can no longer be ordered."""
 
-    sku: str
+    sku: Sku
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -49,10 +50,10 @@ class ProductDiscontinued(Event):
 class CustomerRegistered(Event):
     """A customer registered."""
 
-    customer_id: str
+    customer_id: CustomerId
     name: str
     email: str
-    tier: str
+    tier: Tier
 
 
 # --- inventory ---------------------------------------------------------------------------
@@ -62,8 +63,8 @@ class CustomerRegistered(Event):
 class BatchAdded(Event):
     """A batch of a sku arrived in the warehouse (eta None) or was announced."""
 
-    reference: str
-    sku: str
+    reference: BatchReference
+    sku: Sku
     quantity: int
     eta: date | None
 
@@ -72,8 +73,8 @@ class BatchAdded(Event):
 class BatchQuantityChanged(Event):
     """A batch's purchased quantity changed."""
 
-    reference: str
-    sku: str
+    reference: BatchReference
+    sku: Sku
     quantity: int
 
 
@@ -81,28 +82,28 @@ class BatchQuantityChanged(Event):
 class LineAllocated(Event):
     """An order line was given stock from a batch."""
 
-    order_id: str
-    sku: str
+    order_id: OrderId
+    sku: Sku
     quantity: int
-    batch_reference: str
+    batch_reference: BatchReference
 
 
 @attrs.frozen(kw_only=True)
 class LineDeallocated(Event):
     """An order line gave its stock back to a batch."""
 
-    order_id: str
-    sku: str
+    order_id: OrderId
+    sku: Sku
     quantity: int
-    batch_reference: str
+    batch_reference: BatchReference
 
 
 @attrs.frozen(kw_only=True)
 class OutOfStock(Event):
     """No batch of the sku can take the whole order line now."""
 
-    order_id: str
-    sku: str
+    order_id: OrderId
+    sku: Sku
 
 
 @attrs.frozen(kw_only=True)
@@ -110,14 +111,14 @@ class StockOffered(Event):
     """Some batch of the sku can now take a line that waits for it (an internal event: its
     reaction allocates the waiting lines; a change that frees nothing they fit records none)."""
 
-    sku: str
+    sku: Sku
 
 
 @attrs.frozen
 class BatchView:
     """A batch as the read models show it."""
 
-    reference: str
+    reference: BatchReference
     eta: date | None
     quantity: int
     allocated: int
@@ -128,7 +129,7 @@ class BatchView:
 class StockRevised(Event):
     """Snapshot of every batch of a sku after a change."""
 
-    sku: str
+    sku: Sku
     batches: tuple[BatchView, ...]
 
 
@@ -139,7 +140,7 @@ class StockRevised(Event):
 class PlacedLine:
     """A line of a placed order, as other systems need it."""
 
-    sku: str
+    sku: Sku
     quantity: int
     unit_price: Money
 
@@ -148,25 +149,25 @@ class PlacedLine:
 class AllocatedLine:
     """A line holding stock from a batch."""
 
-    sku: str
+    sku: Sku
     quantity: int
-    batch_reference: str
+    batch_reference: BatchReference
 
 
 @attrs.frozen(kw_only=True)
 class OrderCreated(Event):
     """A customer started a draft order."""
 
-    order_id: str
-    customer_id: str
+    order_id: OrderId
+    customer_id: CustomerId
 
 
 @attrs.frozen(kw_only=True)
 class OrderPlaced(Event):
     """A customer placed an order; its lines now wait for allocation."""
 
-    order_id: str
-    customer_id: str
+    order_id: OrderId
+    customer_id: CustomerId
     lines: tuple[PlacedLine, ...]
     total: Money
 
@@ -175,21 +176,21 @@ class OrderPlaced(Event):
 class OrderConfirmed(Event):
     """Every line of the order has stock."""
 
-    order_id: str
+    order_id: OrderId
 
 
 @attrs.frozen(kw_only=True)
 class OrderBackordered(Event):
     """Some line of the order waits for stock."""
 
-    order_id: str
+    order_id: OrderId
 
 
 @attrs.frozen(kw_only=True)
 class OrderCancelled(Event):
     """The order was cancelled; ``released`` lists the lines that held stock."""
 
-    order_id: str
+    order_id: OrderId
     reason: str
     released: tuple[AllocatedLine, ...]
 
@@ -198,7 +199,7 @@ class OrderCancelled(Event):
 class OrderShipped(Event):
     """The order left the warehouse."""
 
-    order_id: str
+    order_id: OrderId
     tracking_number: str
 
 
@@ -206,12 +207,12 @@ class OrderShipped(Event):
 class OrderLineView:
     """An order line as the read models show it."""
 
-    sku: str
+    sku: Sku
     name: str
     quantity: int
     unit_price: Money
     line_total: Money
-    batch_reference: str | None
+    batch_reference: BatchReference | None
 
 
 @attrs.frozen
@@ -228,8 +229,8 @@ class AddressView:
 class OrderRevised(Event):
     """Snapshot of the whole order after a change."""
 
-    order_id: str
-    customer_id: str
+    order_id: OrderId
+    customer_id: CustomerId
     status: str
     lines: tuple[OrderLineView, ...]
     shipping_address: AddressView | None

@@ -23,6 +23,7 @@ from shop.domain.errors import (
     DuplicateBatch,
     InvalidValue,
 )
+from shop.domain.kernel import BatchReference, OrderId, Sku
 from shop.domain.money import check_quantity
 from shop.domain.visa import SYSTEM, Action, Visa
 
@@ -48,8 +49,8 @@ class Batch(Entity):
 
     identity_field: ClassVar[str] = "reference"
 
-    reference: str
-    sku: str
+    reference: BatchReference
+    sku: Sku
     quantity: int
     eta: date | None = None
     allocated: int = 0
@@ -85,7 +86,7 @@ class Stock(AggregateRoot):
 
     identity_field: ClassVar[str] = "sku"
 
-    sku: str
+    sku: Sku
     batches: list[Batch] = attrs.Factory(list)
     version: int = 0
 
@@ -94,19 +95,24 @@ class Stock(AggregateRoot):
         """Units of the sku not yet allocated, over all batches."""
         return sum(batch.available for batch in self.batches)
 
-    def batch(self, reference: str) -> Batch:
+    def batch(self, reference: BatchReference) -> Batch:
         """The batch with ``reference``; ``BatchNotFound`` when this stock has none."""
         for batch in self.batches:
             if batch.reference == reference:
                 return batch
         raise BatchNotFound(reference)
 
-    def has_batch(self, reference: str) -> bool:
+    def has_batch(self, reference: BatchReference) -> bool:
         """Whether this stock holds a batch with ``reference``."""
         return any(batch.reference == reference for batch in self.batches)
 
     def add_batch(
-        self, reference: str, quantity: int, eta: date | None = None, *, visa: Visa = SYSTEM
+        self,
+        reference: BatchReference,
+        quantity: int,
+        eta: date | None = None,
+        *,
+        visa: Visa = SYSTEM,
     ) -> None:
         """Add a batch; its reference must be new."""
         visa.require(Action.MANAGE_STOCK)
@@ -131,7 +137,7 @@ class Stock(AggregateRoot):
         """Whether some batch can take a whole line of ``quantity`` now."""
         return any(batch.can_take(quantity) for batch in self.batches)
 
-    def allocate(self, order_id: str, sku: str, quantity: int) -> str | None:
+    def allocate(self, order_id: OrderId, sku: Sku, quantity: int) -> BatchReference | None:
         """Give a whole line one batch, preferring warehouse stock then the earliest eta.
 
         Returns the batch reference, or None (recording ``OutOfStock``) when no batch fits.
@@ -156,7 +162,9 @@ class Stock(AggregateRoot):
         self._revised()
         return batch.reference
 
-    def deallocate(self, order_id: str, sku: str, quantity: int, batch_reference: str) -> None:
+    def deallocate(
+        self, order_id: OrderId, sku: Sku, quantity: int, batch_reference: BatchReference
+    ) -> None:
         """Give a line's units back to its batch."""
         self._same_sku(sku)
         check_quantity(quantity)
@@ -171,7 +179,9 @@ class Stock(AggregateRoot):
         )
         self._revised()
 
-    def ship(self, order_id: str, sku: str, quantity: int, batch_reference: str) -> None:
+    def ship(
+        self, order_id: OrderId, sku: Sku, quantity: int, batch_reference: BatchReference
+    ) -> None:
         """A line left the warehouse: its batch loses ``quantity`` and ``allocated`` by its units.
 
         The batch's available units do not change; ``BatchQuantityChanged`` tells its new quantity.
@@ -192,7 +202,7 @@ class Stock(AggregateRoot):
 
     def change_batch_quantity(
         self,
-        reference: str,
+        reference: BatchReference,
         quantity: int,
         allocations_newest_first: Iterable[tuple[str, int]] = (),
         *,
@@ -224,7 +234,7 @@ class Stock(AggregateRoot):
         for order_id, line_quantity in released:
             self.record(
                 events.LineDeallocated(
-                    order_id=order_id,
+                    order_id=OrderId(order_id),
                     sku=self.sku,
                     quantity=line_quantity,
                     batch_reference=reference,
@@ -236,7 +246,7 @@ class Stock(AggregateRoot):
         self._revised()
         return released
 
-    def _same_sku(self, sku: str) -> None:
+    def _same_sku(self, sku: Sku) -> None:
         if sku != self.sku:
             raise InvalidValue("sku", f"This stock holds {self.sku!r}, not {sku!r}.")
 

@@ -25,6 +25,7 @@ from shop.domain.errors import (
     ShippingAddressMissing,
     TooManyLines,
 )
+from shop.domain.kernel import BatchReference, CustomerId, OrderId, Sku, Tier
 from shop.domain.money import Money, check_quantity, total
 from shop.domain.visa import SYSTEM, Action, Visa
 
@@ -93,11 +94,11 @@ class OrderLine(Entity):
 
     identity_field: ClassVar[str] = "sku"
 
-    sku: str
+    sku: Sku
     name: str
     quantity: int
     unit_price: Money
-    batch_reference: str | None = None
+    batch_reference: BatchReference | None = None
 
     @property
     def allocated(self) -> bool:
@@ -127,9 +128,9 @@ class Order(AggregateRoot):
 
     identity_field: ClassVar[str] = "order_id"
 
-    order_id: str
-    customer_id: str
-    tier: str = "bronze"
+    order_id: OrderId
+    customer_id: CustomerId
+    tier: Tier = Tier.BRONZE
     status: OrderStatus = OrderStatus.DRAFT
     lines: list[OrderLine] = attrs.Factory(list)
     shipping_address: Address | None = None
@@ -143,18 +144,22 @@ class Order(AggregateRoot):
 
     @classmethod
     def create(
-        cls, order_id: str, customer_id: str, tier: str = "bronze", *, visa: Visa = SYSTEM
+        cls,
+        order_id: OrderId,
+        customer_id: CustomerId,
+        tier: Tier | str = Tier.BRONZE,
+        *,
+        visa: Visa = SYSTEM,
     ) -> Order:
         """A new draft order; ``tier`` is the customer's tier now, used for its discount."""
         cls.admit_creation(visa, customer_id)
-        pricing.tier_discount_rate(tier)
-        order = cls(order_id=order_id, customer_id=customer_id, tier=str(tier))
+        order = cls(order_id=order_id, customer_id=customer_id, tier=Tier.parse(tier))
         order.record(events.OrderCreated(order_id=order_id, customer_id=customer_id))
         order._revised()
         return order
 
     @staticmethod
-    def admit_creation(visa: Visa, customer_id: str) -> None:
+    def admit_creation(visa: Visa, customer_id: CustomerId) -> None:
         """``Forbidden`` unless ``visa`` may start an order for ``customer_id``."""
         visa.require(Action.CREATE_ORDER)
         if not visa.may_order_for(customer_id):
@@ -166,7 +171,7 @@ class Order(AggregateRoot):
         if not visa.speaks_for(self.customer_id):
             raise OrderNotFound(self.order_id)
 
-    def line(self, sku: str) -> OrderLine:
+    def line(self, sku: Sku) -> OrderLine:
         """The line for ``sku``; ``LineNotFound`` when there is none."""
         for line in self.lines:
             if line.sku == sku:
@@ -174,7 +179,7 @@ class Order(AggregateRoot):
         raise LineNotFound(self.order_id, sku)
 
     def add_line(
-        self, sku: str, name: str, unit_price: Money, quantity: int, *, visa: Visa = SYSTEM
+        self, sku: Sku, name: str, unit_price: Money, quantity: int, *, visa: Visa = SYSTEM
     ) -> None:
         """Add units of a sku; the same sku again adds to its line's quantity."""
         self.admit(visa, Action.CHANGE_ORDER)
@@ -195,7 +200,7 @@ class Order(AggregateRoot):
         self._reprice()
         self._revised()
 
-    def remove_line(self, sku: str, *, visa: Visa = SYSTEM) -> None:
+    def remove_line(self, sku: Sku, *, visa: Visa = SYSTEM) -> None:
         """Remove the line for ``sku``."""
         self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
@@ -261,11 +266,11 @@ class Order(AggregateRoot):
         self.record(events.OrderShipped(order_id=self.order_id, tracking_number=tracking_number))
         self._revised()
 
-    def awaits_stock(self, sku: str) -> bool:
+    def awaits_stock(self, sku: Sku) -> bool:
         """Whether the line for ``sku`` waits for stock: placed and not yet allocated."""
         return self.status in TAKING_STOCK and not self.line(sku).allocated
 
-    def holds(self, sku: str, batch_reference: str) -> bool:
+    def holds(self, sku: Sku, batch_reference: BatchReference) -> bool:
         """Whether the line for ``sku`` holds stock of that batch and may still give it back."""
         shipped = self.status == OrderStatus.SHIPPED
         return not shipped and self.line(sku).batch_reference == batch_reference
@@ -274,7 +279,7 @@ class Order(AggregateRoot):
         """Lines holding stock from a batch."""
         return [line for line in self.lines if line.allocated]
 
-    def line_allocated(self, sku: str, batch_reference: str) -> None:
+    def line_allocated(self, sku: Sku, batch_reference: BatchReference) -> None:
         """A line got stock; when every line has stock the order is confirmed."""
         line = self.line(sku)
         if line.batch_reference == batch_reference:
@@ -288,7 +293,7 @@ class Order(AggregateRoot):
             self.record(events.OrderConfirmed(order_id=self.order_id))
         self._revised()
 
-    def line_out_of_stock(self, sku: str) -> None:
+    def line_out_of_stock(self, sku: Sku) -> None:
         """A line found no stock: the order waits for some (backordered)."""
         if self.line(sku).allocated or self.status not in TAKING_STOCK:
             return
@@ -297,7 +302,7 @@ class Order(AggregateRoot):
             self.record(events.OrderBackordered(order_id=self.order_id))
             self._revised()
 
-    def line_deallocated(self, sku: str, batch_reference: str | None = None) -> None:
+    def line_deallocated(self, sku: Sku, batch_reference: BatchReference | None = None) -> None:
         """A line gave its stock back (to ``batch_reference``, when given).
 
         A confirmed order is no longer fully allocated: it goes back to ``placed`` until the

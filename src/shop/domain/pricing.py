@@ -9,6 +9,7 @@ from __future__ import annotations
 import attrs
 
 from shop.domain.errors import InvalidValue
+from shop.domain.kernel import Tier
 from shop.domain.money import Money
 
 # (subtotal at least, rate): the first step the subtotal reaches applies.
@@ -17,7 +18,12 @@ VOLUME_DISCOUNT_STEPS: tuple[tuple[int, int], ...] = (
     (50_000, 500),
     (25_000, 200),
 )
-TIER_DISCOUNT_RATES: dict[str, int] = {"bronze": 0, "silver": 200, "gold": 500, "platinum": 1_000}
+TIER_DISCOUNT_RATES: dict[Tier, int] = {
+    Tier.BRONZE: 0,
+    Tier.SILVER: 200,
+    Tier.GOLD: 500,
+    Tier.PLATINUM: 1_000,
+}
 MAX_DISCOUNT_RATE = 3_000
 SHIPPING_BASE_FEE = 499
 SHIPPING_FEE_PER_ITEM = 50
@@ -41,20 +47,20 @@ def volume_discount_rate(subtotal: Money) -> int:
     return 0
 
 
-def tier_discount_rate(tier: str) -> int:
+def tier_discount_rate(tier: Tier) -> int:
     """Loyal customers earn a discount: silver 2 %, gold 5 %, platinum 10 %."""
     try:
-        return TIER_DISCOUNT_RATES[str(tier)]
+        return TIER_DISCOUNT_RATES[tier]
     except KeyError:
         raise InvalidValue("tier", f"{tier!r} is not a customer tier.") from None
 
 
-def discount_rate(subtotal: Money, tier: str) -> int:
+def discount_rate(subtotal: Money, tier: Tier) -> int:
     """Volume and tier discounts add up, capped at 30 %."""
     return min(volume_discount_rate(subtotal) + tier_discount_rate(tier), MAX_DISCOUNT_RATE)
 
 
-def discount(subtotal: Money, tier: str) -> Money:
+def discount(subtotal: Money, tier: Tier) -> Money:
     """The discount on ``subtotal``, rounded half-up to the minor unit."""
     return subtotal.share(discount_rate(subtotal, tier))
 
@@ -67,7 +73,7 @@ def shipping_cost(discounted_subtotal: Money, item_count: int) -> Money:
     return Money(SHIPPING_BASE_FEE + SHIPPING_FEE_PER_ITEM * item_count, currency)
 
 
-def price(subtotal: Money, tier: str, item_count: int) -> Pricing:
+def price(subtotal: Money, tier: Tier, item_count: int) -> Pricing:
     """Discount, shipping cost and total of an order: total = subtotal - discount + shipping."""
     off = discount(subtotal, tier)
     after_discount = subtotal - off

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shop.domain import commands
 from shop.domain.catalog import Product
 from shop.domain.errors import DuplicateSku, ProductNotFound
+from shop.domain.kernel import Sku
 from shop.domain.visa import SYSTEM, Action, Visa
 from shop.service_layer.unit_of_work import ShopUnitOfWork
 
@@ -39,7 +40,7 @@ def discontinue_product(
         uow.commit()
 
 
-def _product(uow: ShopUnitOfWork, sku: str) -> Product:
+def _product(uow: ShopUnitOfWork, sku: Sku) -> Product:
     product = uow.products.get(sku)
     if product is None:
         raise ProductNotFound(sku)

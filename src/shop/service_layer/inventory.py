@@ -18,6 +18,7 @@ from seedwork.core.errors import ConcurrencyConflict
 from shop.domain import commands, events
 from shop.domain.errors import BatchNotFound, DuplicateBatch, UnknownSku
 from shop.domain.inventory import Stock
+from shop.domain.kernel import Sku
 from shop.domain.ordering import Order
 from shop.domain.visa import SYSTEM, Action, Visa
 from shop.service_layer.ordering import load_order
@@ -150,7 +151,7 @@ def reallocate_line(event: events.LineDeallocated, uow: ShopUnitOfWork) -> None:
         uow.commit()
 
 
-def allocate_line(uow: ShopUnitOfWork, order: Order, sku: str) -> None:
+def allocate_line(uow: ShopUnitOfWork, order: Order, sku: Sku) -> None:
     """Allocate the order's ``sku`` line and record the outcome on the order, together."""
     stock = stock_of(uow, sku)
     reference = stock.allocate(order.order_id, sku, order.line(sku).quantity)
@@ -160,7 +161,7 @@ def allocate_line(uow: ShopUnitOfWork, order: Order, sku: str) -> None:
         order.line_allocated(sku, reference)
 
 
-def stock_of(uow: ShopUnitOfWork, sku: str) -> Stock:
+def stock_of(uow: ShopUnitOfWork, sku: Sku) -> Stock:
     """The stock of ``sku``, created empty when the sku never had one."""
     stock = uow.stocks.get(sku)
     if stock is None:

@@ -11,8 +11,8 @@ from datetime import date
 
 import attrs
 
-from shop.domain.customers import Tier
 from shop.domain.events import AddressView, BatchView, OrderLineView
+from shop.domain.kernel import Tier
 from shop.domain.money import Money
 from shop.domain.ordering import OrderStatus
 

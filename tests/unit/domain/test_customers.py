@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shop.domain import events
-from shop.domain.customers import Customer, Email, Tier
+from shop.domain.customers import Customer, Email
 from shop.domain.errors import InvalidValue
+from shop.domain.kernel import Tier
 
 
 def test_registering_records_customer_registered() -> None:
