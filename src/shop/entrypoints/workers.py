@@ -29,28 +29,9 @@ from seedwork.sqlalchemy.relay import OutboxRelay
 from shop.adapters import orm
 from shop.adapters.failures import FAILURES
 from shop.bootstrap import Shop
+from shop.domain.integration import ACCEPTED_COMMANDS, INTEGRATION_EVENTS, wire_names
 
 log = logging.getLogger("shop")
-
-#: Commands other systems may send over Redis (CONTRACT §3); anything else is dead-lettered.
-ACCEPTED_COMMANDS = ("AddBatch", "ChangeBatchQuantity", "ShipOrder", "CancelOrder")
-
-#: Events published to Redis (CONTRACT §3); the others stay in-process.
-INTEGRATION_EVENTS = (
-    "ProductAdded",
-    "ProductPriceChanged",
-    "ProductDiscontinued",
-    "BatchAdded",
-    "BatchQuantityChanged",
-    "OrderPlaced",
-    "OrderConfirmed",
-    "OrderBackordered",
-    "OrderCancelled",
-    "OrderShipped",
-    "LineAllocated",
-    "LineDeallocated",
-    "OutOfStock",
-)
 
 #: Consumer lanes (threads) by default: enough to overlap one command's database waits.
 DEFAULT_CONSUMER_WORKERS = 4
@@ -75,7 +56,7 @@ def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
         outbox,
         publisher,
         channels.event_channel,
-        INTEGRATION_EVENTS,
+        wire_names(INTEGRATION_EVENTS),
         listen=listen,
         metrics=shop.metrics,
         tracing=shop.tracing,
@@ -90,7 +71,7 @@ def build_consumer(shop: Shop) -> CommandConsumer:
     other refuses.
     """
     channels = Channels(shop.settings.channel_prefix)
-    reader = CommandReader(shop.serializer, channels, ACCEPTED_COMMANDS)
+    reader = CommandReader(shop.serializer, channels, wire_names(ACCEPTED_COMMANDS))
     dead_letters = DeadLetterStream(
         _redis(shop),
         channels.dead_letters_stream,

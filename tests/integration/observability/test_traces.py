@@ -32,7 +32,8 @@ from seedwork.sqlalchemy.outbox_status import outbox_status
 from seedwork.sqlalchemy.relay import OutboxRelay, PublishFailed
 from shop.adapters import orm
 from shop.bootstrap import Shop
-from shop.entrypoints.workers import INTEGRATION_EVENTS, build_relay
+from shop.domain.integration import INTEGRATION_EVENTS, wire_names
+from shop.entrypoints.workers import build_relay
 from tests.integration.observability.conftest import call, create_client, draft_order
 from tests.integration.redis.world import stream_messages
 
@@ -193,7 +194,7 @@ def test_a_publish_that_fails_ends_its_spans_marked_failed_and_nothing_is_marked
         orm.seedwork_tables.outbox,
         DownPublisher(),
         Channels(shop.settings.channel_prefix).event_channel,
-        INTEGRATION_EVENTS,
+        wire_names(INTEGRATION_EVENTS),
         tracing=shop.tracing,
     )
     with pytest.raises(PublishFailed):

@@ -15,7 +15,7 @@ from seedwork.redis.channels import Channels
 from seedwork.redis.consumer import CommandReader
 from seedwork.redis.wire import check_text
 from shop.bootstrap import message_converter, message_registry
-from shop.entrypoints.workers import ACCEPTED_COMMANDS
+from shop.domain.integration import ACCEPTED_COMMANDS, wire_names
 from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of
 
 PRICE = {"amount": 999, "currency": "EUR"}
@@ -155,7 +155,9 @@ def test_text_says_which_characters_the_field_allows(
 
 def test_the_redis_door_is_as_strict_as_the_http_door():
     reader = CommandReader(
-        Serializer(message_registry(), message_converter()), Channels("t"), ACCEPTED_COMMANDS
+        Serializer(message_registry(), message_converter()),
+        Channels("t"),
+        wire_names(ACCEPTED_COMMANDS),
     )
     good = {"reference": "b-1", "sku": "RED-CHAIR", "quantity": 5}
     assert reader.read(json.dumps(good), "t.commands.add_batch").message.quantity == 5
@@ -182,7 +184,9 @@ payload_keys = st.sampled_from(["reference", "sku", "quantity", "eta"]) | st.tex
 @given(payload=st.dictionaries(payload_keys, payload_values, max_size=6))
 def test_a_redis_payload_is_a_command_or_a_named_refusal(payload: dict):
     reader = CommandReader(
-        Serializer(message_registry(), message_converter()), Channels("t"), ACCEPTED_COMMANDS
+        Serializer(message_registry(), message_converter()),
+        Channels("t"),
+        wire_names(ACCEPTED_COMMANDS),
     )
     payload = {key: value for key, value in payload.items() if key not in ENVELOPE_FIELDS}
     try:

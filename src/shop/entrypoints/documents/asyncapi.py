@@ -1,9 +1,8 @@
 """The AsyncAPI 3.0 document of the Redis channels and streams (CONTRACT §3, §5).
 
 Generated from the code: the channel names from ``Channels``, the events published and the
-commands accepted from the workers' lists, the envelope from ``seedwork.core.envelopes`` and each
-payload
-from its message class, by the same schema generator as the OpenAPI document.
+commands accepted from ``shop.domain.integration``, the envelope from ``seedwork.core.envelopes``
+and each payload from its message class, by the same schema generator as the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -11,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from seedwork.core.envelopes import InboundEnvelope, OutboundEnvelope
-from seedwork.core.messages import MessageRegistry
+from seedwork.core.messages import Command, Message
 from seedwork.core.schema import SchemaBuilder
 from seedwork.redis.channels import Channels
 from seedwork.redis.dead_letters import DeadLetter
-from shop.bootstrap import message_registry
+from shop.domain.integration import ACCEPTED_COMMANDS, INTEGRATION_EVENTS, wire_names
 from shop.entrypoints.documents import version
-from shop.entrypoints.workers import ACCEPTED_COMMANDS, INTEGRATION_EVENTS
 
 MESSAGES = "#/components/messages/"
 
@@ -25,13 +23,13 @@ MESSAGES = "#/components/messages/"
 def asyncapi_document(prefix: str) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of every channel and stream under ``prefix``."""
     names = Channels(prefix)
-    registry = message_registry()
+    events, commands = wire_names(INTEGRATION_EVENTS), wire_names(ACCEPTED_COMMANDS)
     builder = SchemaBuilder("#/components/schemas/")
     messages: dict[str, Any] = {}
-    for name in INTEGRATION_EVENTS:
-        messages[name] = _message(builder, registry, name, OutboundEnvelope)
-    for name in ACCEPTED_COMMANDS:
-        messages[name] = _command_message(builder, registry, name)
+    for event in INTEGRATION_EVENTS:
+        messages[event.message_name()] = _message(builder, event, OutboundEnvelope)
+    for command in ACCEPTED_COMMANDS:
+        messages[command.message_name()] = _command_message(builder, command)
     messages["DeadLetter"] = {
         "name": "DeadLetter",
         "title": "A message that could not be processed",
@@ -42,7 +40,7 @@ def asyncapi_document(prefix: str) -> dict[str, Any]:
     }
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for name in INTEGRATION_EVENTS:
+    for name in events:
         key = f"event{name}"
         channels[key] = _channel(names.event_channel(name), f"Pub/sub: every {name}.", name)
         operations[f"publish{name}"] = _operation("send", key, [name])
@@ -50,10 +48,10 @@ def asyncapi_document(prefix: str) -> dict[str, Any]:
         names.events_stream,
         "Stream: every published event in commit order per aggregate; each entry's field "
         "`message` holds the envelope.",
-        *INTEGRATION_EVENTS,
+        *events,
     )
-    operations["appendEvents"] = _operation("send", "events", INTEGRATION_EVENTS)
-    for name in ACCEPTED_COMMANDS:
+    operations["appendEvents"] = _operation("send", "events", events)
+    for name in commands:
         key = f"command{name}"
         about = f"Pub/sub: {name} commands in (the channel names the type)."
         channels[key] = _channel(names.command_channel(name), about, name)
@@ -62,9 +60,9 @@ def asyncapi_document(prefix: str) -> dict[str, Any]:
         names.commands_stream,
         "Stream: commands in, read by the consumer group `shop` (durable; a message is "
         "re-delivered until handled); each entry's field `message` holds the envelope.",
-        *ACCEPTED_COMMANDS,
+        *commands,
     )
-    operations["readCommands"] = _operation("receive", "commands", ACCEPTED_COMMANDS)
+    operations["readCommands"] = _operation("receive", "commands", commands)
     channels["deadLetters"] = _channel(
         names.dead_letters_stream,
         "Stream: messages that could not be processed (invalid, unknown type, refused by a "
@@ -87,10 +85,8 @@ def asyncapi_document(prefix: str) -> dict[str, Any]:
     }
 
 
-def _message(
-    builder: SchemaBuilder, registry: MessageRegistry, name: str, envelope: type
-) -> dict[str, Any]:
-    cls = registry.get(name)
+def _message(builder: SchemaBuilder, cls: type[Message], envelope: type) -> dict[str, Any]:
+    name = cls.message_name()
     payload = {
         "allOf": [builder.ref(builder.component(envelope))],
         "properties": {"type": {"const": name}, "payload": builder.schema(cls)},
@@ -98,10 +94,10 @@ def _message(
     return {"name": name, "title": name, "summary": _summary(cls), "payload": payload}
 
 
-def _command_message(builder: SchemaBuilder, registry: MessageRegistry, name: str) -> Any:
+def _command_message(builder: SchemaBuilder, cls: type[Command]) -> Any:
     """A command in: an envelope (``type`` may be left to the channel), or a bare payload."""
-    message = _message(builder, registry, name, InboundEnvelope)
-    message["payload"] = {"anyOf": [message["payload"], builder.schema(registry.get(name))]}
+    message = _message(builder, cls, InboundEnvelope)
+    message["payload"] = {"anyOf": [message["payload"], builder.schema(cls)]}
     return message
 
 
