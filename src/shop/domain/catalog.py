@@ -14,16 +14,6 @@ from shop.domain.money import Money, check_currency
 from shop.domain.visa import SYSTEM, Action, Visa
 
 
-def check_sku(sku: object) -> Sku:
-    """``sku`` when it is 2 to 32 capital letters, digits or dashes, not starting with a dash."""
-    return Sku(text.SKU.check("sku", sku))
-
-
-def check_name(name: object) -> str:
-    """``name`` when it has 1 to 200 characters, some visible (``shop.domain.text``)."""
-    return text.NAME.check("name", name)
-
-
 @attrs.define(slots=False, eq=False)
 class Product(AggregateRoot):
     """Something the shop sells, identified by its sku."""
@@ -41,7 +31,9 @@ class Product(AggregateRoot):
         """A new, active product in the catalog; staff's to add."""
         visa.require(Action.MANAGE_CATALOG)
         check_currency(price.currency)
-        product = cls(sku=check_sku(sku), name=check_name(name), price=price)
+        product = cls(
+            sku=Sku(text.SKU.check("sku", sku)), name=text.NAME.check("name", name), price=price
+        )
         product.record(events.ProductAdded(sku=sku, name=name, price=price))
         return product
 

@@ -63,11 +63,6 @@ class Email:
         return self.value
 
 
-def check_name(name: object) -> str:
-    """``name`` when it has 1 to 200 characters, some visible (``shop.domain.text``)."""
-    return text.NAME.check("name", name)
-
-
 @attrs.define(slots=False, eq=False)
 class Customer(AggregateRoot):
     """Someone who buys from the shop."""
@@ -94,7 +89,10 @@ class Customer(AggregateRoot):
         visa.require(Action.REGISTER_CUSTOMER)
         address = email if isinstance(email, Email) else Email.parse(email)
         customer = cls(
-            customer_id=customer_id, name=check_name(name), email=address, tier=Tier.parse(tier)
+            customer_id=customer_id,
+            name=text.NAME.check("name", name),
+            email=address,
+            tier=Tier.parse(tier),
         )
         customer.record(
             events.CustomerRegistered(

@@ -15,7 +15,7 @@ from typing import ClassVar
 import attrs
 
 from seedwork.core.model import AggregateRoot, Entity
-from shop.domain import events, text
+from shop.domain import counts, events, text
 from shop.domain.errors import (
     AllocationMissing,
     BatchNotFound,
@@ -24,23 +24,7 @@ from shop.domain.errors import (
     InvalidValue,
 )
 from shop.domain.kernel import BatchReference, OrderId, Sku
-from shop.domain.money import check_quantity
 from shop.domain.visa import SYSTEM, Action, Visa
-
-
-def check_reference(reference: object) -> str:
-    """``reference`` when it can be a URL path segment (``/batches/<reference>/quantity``): 1 to
-    100 visible characters, no spaces around them, no ``/ ? #``, not ``.`` or ``..``."""
-    return text.REFERENCE.check("reference", reference)
-
-
-def check_stock_quantity(quantity: object) -> int:
-    """``quantity`` when it is a whole number of units, zero or more."""
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        raise InvalidValue(
-            "quantity", f"A batch quantity is a whole number >= 0, not {quantity!r}."
-        )
-    return quantity
 
 
 @attrs.define(slots=False, eq=False)
@@ -116,8 +100,8 @@ class Stock(AggregateRoot):
     ) -> None:
         """Add a batch; its reference must be new."""
         visa.require(Action.MANAGE_STOCK)
-        check_reference(reference)
-        check_stock_quantity(quantity)
+        text.REFERENCE.check("reference", reference)
+        counts.STOCK_QUANTITY.check("quantity", quantity)
         if self.has_batch(reference):
             raise DuplicateBatch(reference)
         self.batches.append(Batch(reference=reference, sku=self.sku, quantity=quantity, eta=eta))
@@ -143,7 +127,7 @@ class Stock(AggregateRoot):
         Returns the batch reference, or None (recording ``OutOfStock``) when no batch fits.
         """
         self._same_sku(sku)
-        check_quantity(quantity)
+        counts.QUANTITY.check("quantity", quantity)
         candidates = [batch for batch in self.batches if batch.can_take(quantity)]
         if not candidates:
             self.record(events.OutOfStock(order_id=order_id, sku=self.sku))
@@ -167,7 +151,7 @@ class Stock(AggregateRoot):
     ) -> None:
         """Give a line's units back to its batch."""
         self._same_sku(sku)
-        check_quantity(quantity)
+        counts.QUANTITY.check("quantity", quantity)
         batch = self.batch(batch_reference)
         if quantity > batch.allocated:
             raise AllocationMissing(batch_reference, quantity, batch.allocated)
@@ -187,7 +171,7 @@ class Stock(AggregateRoot):
         The batch's available units do not change; ``BatchQuantityChanged`` tells its new quantity.
         """
         self._same_sku(sku)
-        check_quantity(quantity)
+        counts.QUANTITY.check("quantity", quantity)
         batch = self.batch(batch_reference)
         if quantity > batch.allocated:
             raise AllocationMissing(batch_reference, quantity, batch.allocated)
@@ -214,7 +198,7 @@ class Stock(AggregateRoot):
         their units back; returns the ones that did.
         """
         visa.require(Action.MANAGE_STOCK)
-        check_stock_quantity(quantity)
+        counts.STOCK_QUANTITY.check("quantity", quantity)
         batch = self.batch(reference)
         if quantity == batch.quantity:
             return []

@@ -155,10 +155,3 @@ def total(amounts: list[Money], currency: str) -> Money:
     for amount in amounts:
         result = result + amount
     return result
-
-
-def check_quantity(value: object, field: str = "quantity") -> int:
-    """``value`` when it is a whole number of items greater than zero, else ``InvalidValue``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidValue(field, f"A quantity is a whole number greater than zero, not {value!r}.")
-    return value

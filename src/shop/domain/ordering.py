@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import attrs
 
 from seedwork.core.model import AggregateRoot, Entity
-from shop.domain import events, pricing, text
+from shop.domain import counts, events, pricing, text
 from shop.domain.errors import (
     CurrencyMismatch,
     Forbidden,
@@ -26,7 +26,7 @@ from shop.domain.errors import (
     TooManyLines,
 )
 from shop.domain.kernel import BatchReference, CustomerId, OrderId, Sku, Tier
-from shop.domain.money import Money, check_quantity, total
+from shop.domain.money import Money, total
 from shop.domain.visa import SYSTEM, Action, Visa
 
 MAX_LINES = 50
@@ -61,10 +61,6 @@ class OrderStatus(enum.StrEnum):
 TAKING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.BACKORDERED})
 
 
-def _address_line(_: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    text.ADDRESS_LINE.check(attribute.name, value)
-
-
 def _country_code(_: Any, __: Any, value: str) -> None:
     if value not in COUNTRIES:
         raise InvalidValue("country", f"{value!r} is not an ISO 3166-1 alpha-2 country code.")
@@ -74,9 +70,9 @@ def _country_code(_: Any, __: Any, value: str) -> None:
 class Address:
     """Where an order ships to."""
 
-    street: str = attrs.field(validator=_address_line)
-    city: str = attrs.field(validator=_address_line)
-    postcode: str = attrs.field(validator=_address_line)
+    street: str = attrs.field(validator=text.ADDRESS_LINE)
+    city: str = attrs.field(validator=text.ADDRESS_LINE)
+    postcode: str = attrs.field(validator=text.ADDRESS_LINE)
     country: str = attrs.field(validator=_country_code)
 
     def view(self) -> events.AddressView:
@@ -184,7 +180,7 @@ class Order(AggregateRoot):
         """Add units of a sku; the same sku again adds to its line's quantity."""
         self.admit(visa, Action.CHANGE_ORDER)
         self._require_draft()
-        check_quantity(quantity)
+        counts.QUANTITY.check("quantity", quantity)
         if self.lines and unit_price.currency != self.lines[0].unit_price.currency:
             raise CurrencyMismatch(self.lines[0].unit_price.currency, unit_price.currency)
         existing = next((line for line in self.lines if line.sku == sku), None)

@@ -1,12 +1,13 @@
 """Text fields: one rule per kind of field, and which characters each allows.
 
-Every text field is checked here, whatever door it came through: not blank (at least one
-visible character: a zero-width space alone is blank), never a NUL or other control character,
-never a lone surrogate, never a bidirectional embedding, override or isolate control (U+202A to
-U+202E, U+2066 to U+2069, which make text read differently from what it is), never a line or
-paragraph separator (U+2028, U+2029). Free text (names, address lines, a tracking number) allows
-every other character; a cancel reason may also break lines. Identifiers that are part of a URL
-(batch references, ids) also refuse ``/ ? #`` and spaces around them; a sku has its own pattern.
+Every text field is checked here (a rule is also an attrs validator, saying its JSON Schema),
+whatever door it came through: not blank (at least one visible character: a zero-width space
+alone is blank), never a NUL or other control character, never a lone surrogate, never a
+bidirectional embedding, override or isolate control (U+202A to U+202E, U+2066 to U+2069, which
+make text read differently from what it is), never a line or paragraph separator (U+2028,
+U+2029). Free text (names, address lines, a tracking number) allows every other character; a
+cancel reason may also break lines. Identifiers that are part of a URL (batch references, ids)
+also refuse ``/ ? #`` and spaces around them; a sku has its own pattern.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class TextRule:
         if not isinstance(value, str) or not self._follows(value):
             raise InvalidValue(field, self.describe(field))
         return value
+
+    def __call__(self, _: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        """As an attrs validator: the field follows the rule (its schema says it too)."""
+        self.check(attribute.name, value)
 
     def describe(self, field: str) -> str:
         """What the field allows, in a sentence."""

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.domain.errors import CurrencyMismatch, InvalidValue
-from shop.domain.money import Money, check_quantity, round_half_up, total
+from shop.domain.money import Money, round_half_up, total
 
 amounts = st.integers(min_value=0, max_value=10**12)
 currencies = st.sampled_from(["EUR", "USD", "GBP"])
@@ -92,10 +92,3 @@ def test_money_is_an_immutable_value() -> None:
     assert eur(100) == eur(100)
     assert hash(eur(100)) == hash(eur(100))
     assert str(eur(1234)) == "12.34 EUR"
-
-
-@pytest.mark.parametrize("quantity", [0, -3, 1.0, True, "2"])
-def test_a_quantity_is_a_whole_number_above_zero(quantity: object) -> None:
-    with pytest.raises(InvalidValue):
-        check_quantity(quantity)
-    assert check_quantity(3) == 3
