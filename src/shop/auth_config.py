@@ -10,8 +10,8 @@ from pathlib import Path
 
 import attrs
 
+from seedwork.core.errors import ConfigurationError
 from shop.domain.visa import TOKEN_ROLES, Role, Visa
-from shop.errors import ConfigurationInvalid
 
 #: Where ``shop run`` keeps the secret it made when ``SHOP_AUTH_SECRET`` is unset.
 SECRET_FILE = Path("var/auth-secret")
@@ -23,9 +23,9 @@ REDIS_SUBJECT = "redis"
 
 
 def check_secret(secret: str, origin: str) -> str:
-    """The secret when it has at least 32 bytes; ``ConfigurationInvalid`` naming ``origin``."""
+    """The secret when it has at least 32 bytes; ``ConfigurationError`` naming ``origin``."""
     if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"{origin} must be at least {MIN_SECRET_BYTES} bytes long (an HS256 key)"
         )
     return secret
@@ -54,11 +54,11 @@ class AuthSettings:
             check_secret(secret, "SHOP_AUTH_SECRET")
         key_file = env.get("SHOP_AUTH_PUBLIC_KEY_FILE") or None
         if key_file is not None and not Path(key_file).is_file():
-            raise ConfigurationInvalid(f"SHOP_AUTH_PUBLIC_KEY_FILE is not a file: {key_file!r}")
+            raise ConfigurationError(f"SHOP_AUTH_PUBLIC_KEY_FILE is not a file: {key_file!r}")
         role = env.get("SHOP_REDIS_ROLE") or DEFAULT_REDIS_ROLE.value
         if role not in {r.value for r in TOKEN_ROLES}:
             names = ", ".join(r.value for r in TOKEN_ROLES)
-            raise ConfigurationInvalid(f"SHOP_REDIS_ROLE must be one of {names}, got {role!r}")
+            raise ConfigurationError(f"SHOP_REDIS_ROLE must be one of {names}, got {role!r}")
         return cls(
             secret=secret,
             public_key_file=key_file,

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from seedwork.core.bus import DeadLetterSink, MessageBus, RetryPolicy
-from seedwork.core.errors import ConfigurationError
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.core.serialization import Serializer
@@ -25,7 +24,6 @@ from shop.adapters import orm
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.config import Settings
-from shop.errors import ConfigurationInvalid
 from shop.views.projections import project
 
 if TYPE_CHECKING:
@@ -178,10 +176,7 @@ def process_tracing() -> Tracing | None:
     """This process's tracing, as the ``OTEL_*`` variables ask: None unless they ask for it."""
     from seedwork.observability.tracing import tracing_from_env
 
-    try:
-        return tracing_from_env(os.environ)
-    except ConfigurationError as error:
-        raise ConfigurationInvalid(str(error)) from None
+    return tracing_from_env(os.environ)
 
 
 def redis_client(url: str) -> Redis:

@@ -11,8 +11,8 @@ import attrs
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from seedwork.core.errors import ConfigurationError
 from shop.auth_config import AuthSettings
-from shop.errors import ConfigurationInvalid
 from shop.redaction import Redactor, redact_url
 
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-:]{0,63}$")
@@ -30,11 +30,11 @@ def _check_database_url(url: str) -> None:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"DATABASE_URL is not a database URL (is the port a number?): {shown!r}"
         ) from None
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise ConfigurationInvalid(f"DATABASE_URL has a port outside 1-65535: {shown!r}")
+        raise ConfigurationError(f"DATABASE_URL has a port outside 1-65535: {shown!r}")
     if parsed.get_backend_name() == "postgresql":
         hint = "use postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (psycopg 3)"
     else:
@@ -43,16 +43,16 @@ def _check_database_url(url: str) -> None:
         dialect = parsed.get_dialect()
         dialect.import_dbapi()
     except NoSuchModuleError:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"DATABASE_URL names an unknown kind of database: {shown!r}; {hint}"
         ) from None
     except ImportError as error:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"DATABASE_URL needs a database driver that is not installed ({error}): {shown!r}; "
             f"{hint}"
         ) from None
     if dialect.is_async:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"DATABASE_URL names an asyncio driver, which the shop cannot use: {shown!r}; {hint}"
         )
 
@@ -65,23 +65,23 @@ def _check_redis_url(url: str) -> None:
 
     shown = redact_url(url)
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"REDIS_URL must start with redis://, rediss:// or unix://, got {shown!r}"
         )
     try:
         port = urlsplit(url).port
         options = parse_url(url)  # type: ignore[no-untyped-call]
     except ValueError as error:
-        raise ConfigurationInvalid(f"REDIS_URL {shown!r}: {error}") from None
+        raise ConfigurationError(f"REDIS_URL {shown!r}: {error}") from None
     if port == 0:
-        raise ConfigurationInvalid(f"REDIS_URL has a port outside 1-65535: {shown!r}")
+        raise ConfigurationError(f"REDIS_URL has a port outside 1-65535: {shown!r}")
     database = urlsplit(url).path.strip("/") if not url.startswith("unix://") else ""
     if database and not database.isdigit():
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"REDIS_URL must end with a database number (/0, /1, ...), got {shown!r}"
         )
     if int(options.get("db") or 0) < 0:
-        raise ConfigurationInvalid(f"REDIS_URL names a negative database: {shown!r}")
+        raise ConfigurationError(f"REDIS_URL names a negative database: {shown!r}")
 
 
 def _redacted(url: str | None) -> str:
@@ -93,7 +93,7 @@ def _stream_maxlen(value: str | None) -> int:
     if not value:
         return DEFAULT_STREAM_MAXLEN
     if not re.fullmatch(r"[0-9]{1,12}", value.strip()) or int(value) < 1:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"SHOP_STREAM_MAXLEN must be a whole number of entries, at least 1, got {value!r}"
         )
     return int(value)
@@ -114,7 +114,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate settings; ``ConfigurationInvalid`` names the bad variable."""
+        """Read and validate settings; ``ConfigurationError`` names the bad variable."""
         env = os.environ if environ is None else environ
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         _check_database_url(database_url)
@@ -123,17 +123,17 @@ class Settings:
             _check_redis_url(redis_url)
         prefix = env.get("SHOP_CHANNEL_PREFIX") or DEFAULT_PREFIX
         if not _PREFIX.match(prefix):
-            raise ConfigurationInvalid(
+            raise ConfigurationError(
                 f"SHOP_CHANNEL_PREFIX must be 1-64 letters, digits, '_', '-' or ':', got {prefix!r}"
             )
         level = (env.get("SHOP_LOG_LEVEL") or DEFAULT_LOG_LEVEL).upper()
         if level not in _LEVELS:
-            raise ConfigurationInvalid(
+            raise ConfigurationError(
                 f"SHOP_LOG_LEVEL must be one of {', '.join(_LEVELS)}, got {level!r}"
             )
         log_format = (env.get("SHOP_LOG_FORMAT") or "").strip().lower() or None
         if log_format is not None and log_format not in LOG_FORMATS:
-            raise ConfigurationInvalid(
+            raise ConfigurationError(
                 f"SHOP_LOG_FORMAT must be text or json, got {env.get('SHOP_LOG_FORMAT')!r}"
             )
         _check_tracing(env)
@@ -161,10 +161,6 @@ class Settings:
 
 def _check_tracing(env: Mapping[str, str]) -> None:
     """The ``OTEL_*`` variables ask for exporters the shop has (read by ``bootstrap``)."""
-    from seedwork.core.errors import ConfigurationError
     from seedwork.observability.settings import exporter_names
 
-    try:
-        exporter_names(env)
-    except ConfigurationError as error:
-        raise ConfigurationInvalid(str(error)) from None
+    exporter_names(env)

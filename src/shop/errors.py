@@ -1,17 +1,16 @@
 """Errors of the shop application outside the domain (the domain has its own tree).
 
 ShopApplicationError
-├── ConfigurationInvalid (also ValueError): a setting that cannot be used
 └── StartupFailed: a process could not start (its port is taken, its embedded Redis failed)
+
+A setting that cannot be used is a ``seedwork.core.errors.ConfigurationError`` (also a
+``ValueError``), the one error for a shop wired or configured wrongly; its message names the
+variable.
 """
 
 
 class ShopApplicationError(Exception):
     """Base of the application's non-domain errors."""
-
-
-class ConfigurationInvalid(ShopApplicationError, ValueError):
-    """A configuration value is malformed; the message names the variable."""
 
 
 class StartupFailed(ShopApplicationError):

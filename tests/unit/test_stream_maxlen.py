@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
 from shop.entrypoints.cli import main
-from shop.errors import ConfigurationInvalid
 
 
 def test_it_defaults_to_a_million_and_takes_a_whole_number():
@@ -16,7 +16,7 @@ def test_it_defaults_to_a_million_and_takes_a_whole_number():
 
 @pytest.mark.parametrize("value", ["0", "-1", "1e6", "many", "12.5", "9" * 13])
 def test_anything_else_is_refused_naming_the_variable(value: str):
-    with pytest.raises(ConfigurationInvalid, match="SHOP_STREAM_MAXLEN"):
+    with pytest.raises(ConfigurationError, match="SHOP_STREAM_MAXLEN"):
         Settings.from_env({"SHOP_STREAM_MAXLEN": value})
 
 

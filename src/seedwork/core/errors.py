@@ -1,7 +1,7 @@
 """Errors raised by seedwork.
 
 SeedworkError
-├── ConfigurationError (also ValueError): wiring found wrong at start-up
+├── ConfigurationError (also ValueError): a setting or the wiring found wrong at start-up
 ├── MessageError (also ValueError): a message that cannot be read or has no known type
 │   └── InvalidPayload: fields missing or invalid, with a list of field errors
 ├── ConcurrencyConflict: an optimistic-lock conflict; the handler may be retried
@@ -18,7 +18,7 @@ class SeedworkError(Exception):
 
 
 class ConfigurationError(SeedworkError, ValueError):
-    """The application is wired wrongly; raised at start-up, never at call time."""
+    """The application is configured or wired wrongly (the message names the setting)."""
 
 
 class MessageError(SeedworkError, ValueError):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from shop.errors import ConfigurationInvalid
+from seedwork.core.errors import ConfigurationError
 
 
 def _make_directory_of(database: str) -> None:
@@ -18,7 +18,7 @@ def _make_directory_of(database: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         reason = error.strerror or str(error)
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"DATABASE_URL: cannot create the directory {str(directory)!r} of the SQLite "
             f"database: {reason}"
         ) from None

@@ -19,10 +19,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from seedwork.core.errors import ConfigurationError
 from shop import auth_config
 from shop.auth_config import AuthSettings, check_secret
 from shop.domain.visa import TOKEN_ROLES, Role, Visa
-from shop.errors import ConfigurationInvalid
 
 LEEWAY = 30
 MAX_SUBJECT = 200
@@ -45,14 +45,14 @@ def _public_key(path: str) -> TokenKeys:
     try:
         key = load_pem_public_key(Path(path).read_bytes())
     except (OSError, ValueError, TypeError):
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             f"SHOP_AUTH_PUBLIC_KEY_FILE is not a readable PEM public key: {path!r}"
         ) from None
     if isinstance(key, rsa.RSAPublicKey):
         return TokenKeys("RS256", key)
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return TokenKeys("ES256", key)
-    raise ConfigurationInvalid(
+    raise ConfigurationError(
         f"SHOP_AUTH_PUBLIC_KEY_FILE must hold an RSA or a P-256 EC public key: {path!r}"
     )
 
@@ -82,7 +82,7 @@ def token_keys(
     """The keys of the configuration: the public key file, else the secret, else the secret file.
 
     ``create``: make the secret file when there is none (``shop run``); otherwise its absence is
-    a ``ConfigurationInvalid`` saying what to set. ``secret_file``: ``var/auth-secret`` by default.
+    a ``ConfigurationError`` saying what to set. ``secret_file``: ``var/auth-secret`` by default.
     """
     secret_file = auth_config.SECRET_FILE if secret_file is None else secret_file
     if auth.public_key_file is not None:
@@ -94,7 +94,7 @@ def token_keys(
         elif create:
             secret = _create_secret(secret_file)
         else:
-            raise ConfigurationInvalid(
+            raise ConfigurationError(
                 f"SHOP_AUTH_SECRET is not set and there is no {secret_file}: set it, or start "
                 "`shop run` here once to create it"
             )
@@ -178,9 +178,9 @@ def issue_token(
     ttl: int = 3600,
     now: float | None = None,
 ) -> str:
-    """A signed token for ``subject`` in ``role``; ``ConfigurationInvalid`` without a secret."""
+    """A signed token for ``subject`` in ``role``; ``ConfigurationError`` without a secret."""
     if keys.signing is None:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             "only SHOP_AUTH_PUBLIC_KEY_FILE is configured: tokens come from your identity "
             "provider, the shop cannot sign them"
         )

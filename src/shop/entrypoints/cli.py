@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
 from shop.entrypoints import tokens_cli
 from shop.entrypoints.heartbeat import ROLES
-from shop.errors import ConfigurationInvalid
 from shop.redaction import Redactor
 
 log = logging.getLogger("shop")
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-    except ConfigurationInvalid as error:
+    except ConfigurationError as error:
         # Settings that do not load are shown redacted of whatever passwords they hold.
         redact = Redactor.of_urls(
             os.environ.get("DATABASE_URL"),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import attrs
 
-from shop.errors import ConfigurationInvalid
+from seedwork.core.errors import ConfigurationError
 
 #: What PostgreSQL says when it refuses the settings rather than being unreachable.
 _REFUSED_LOGIN = re.compile(
@@ -46,7 +46,7 @@ def explain(error: BaseException) -> Failure | None:
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
-    if isinstance(error, ConfigurationInvalid):
+    if isinstance(error, ConfigurationError):
         return Failure(2, f"configuration error: {error}")
     if isinstance(error, OperationalError | InterfaceError | ProgrammingError):
         return _database(error)

