@@ -117,7 +117,7 @@ def seed_history(engine: Engine, start: int, stop: int) -> None:
 def warm_up(shop: Shop) -> None:
     """Allocate on another sku, so connections and statement caches are warm."""
     for order_id in place_orders(shop, "warm", 50, sku="WARM"):
-        shop.bus.handle(c.Allocate(order_id=order_id, sku="WARM", quantity=1))
+        shop.bus.handle(c.Allocate(order_id=order_id, sku="WARM"))
 
 
 def place_orders(
@@ -141,7 +141,7 @@ def median_allocation(shop: Shop, order_ids: list[str]) -> float:
     times = []
     for order_id in order_ids:
         started = time.perf_counter()
-        shop.bus.handle(c.Allocate(order_id=order_id, sku=SKU, quantity=1))
+        shop.bus.handle(c.Allocate(order_id=order_id, sku=SKU))
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

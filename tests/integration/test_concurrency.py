@@ -71,7 +71,7 @@ def test_eight_threads_allocating_one_sku_never_over_allocate_nor_lose_an_update
     def allocate(share: list[str]) -> None:
         start.wait()
         for order_id in share:
-            shop.bus.handle(c.Allocate(order_id=order_id, sku="LAMP", quantity=1))
+            shop.bus.handle(c.Allocate(order_id=order_id, sku="LAMP"))
 
     shares = [order_ids[n::THREADS] for n in range(THREADS)]
     with (
@@ -143,6 +143,6 @@ def test_deciding_that_a_line_waits_conflicts_with_units_arriving_meanwhile(shop
         shop.bus.handle(c.ChangeBatchQuantity(reference="b-now", quantity=5))
         with pytest.raises(ConcurrencyConflict):
             deciding.commit()
-    shop.bus.handle(c.Allocate(order_id="o-0", sku="LAMP", quantity=1))  # decided again
+    shop.bus.handle(c.Allocate(order_id="o-0", sku="LAMP"))  # decided again
     with shop.uow_factory() as uow:
         assert uow.orders.get("o-0").status == OrderStatus.CONFIRMED

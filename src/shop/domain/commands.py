@@ -149,8 +149,8 @@ class ShipOrder(Command):
 
 @attrs.frozen(kw_only=True)
 class Allocate(Command):
-    """Give a placed order's line stock from a batch (internal)."""
+    """Give a placed order's waiting line stock from a batch (internal): the whole line, so
+    the command names it and no quantity."""
 
     order_id: OrderId = attrs.field(validator=text.ID)
     sku: Sku = attrs.field(validator=text.SKU)
-    quantity: int = attrs.field(validator=counts.QUANTITY)

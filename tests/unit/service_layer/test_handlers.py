@@ -400,3 +400,13 @@ def test_lines_read_apart_from_their_stock_are_read_again_not_refused() -> None:
     shop(c.ChangeBatchQuantity(reference="b1", quantity=0))
     assert shop.batch("b1") == (0, 0)
     assert {shop.order(o).status for o in ("o-1", "o-2", "o-3")} == {OrderStatus.BACKORDERED}
+
+
+def test_allocate_names_a_line_whose_whole_quantity_takes_stock(shop: Shop) -> None:
+    ordered(shop, "o-1", ("LAMP", 3))
+    shop(c.Allocate(order_id="o-1", sku="LAMP"))  # no stock yet: the line still waits
+    assert shop.order().status == OrderStatus.BACKORDERED
+    shop(c.AddBatch(reference="b1", sku="LAMP", quantity=3))
+    shop(c.Allocate(order_id="o-1", sku="LAMP"))  # already allocated: nothing to do
+    assert shop.order().status == OrderStatus.CONFIRMED
+    assert shop.batch("b1") == (3, 3)
