@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.e2e.api import ADDRESS, Api, unique
 from tests.e2e.server import ShopProcess
+
+
+@pytest.fixture(scope="module")
+def shop(module_shop: ShopProcess) -> ShopProcess:
+    """One ``shop run`` for this module: each test uses ids of its own."""
+    return module_shop
+
 
 CLIENTS = 16
 ORDERS = 60

@@ -6,10 +6,17 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
+import pytest
 import requests
 
 from tests.e2e.api import Api, unique
 from tests.e2e.server import ShopProcess
+
+
+@pytest.fixture(scope="module")
+def shop(module_shop: ShopProcess) -> ShopProcess:
+    """One ``shop run`` for this module: each test uses ids of its own."""
+    return module_shop
 
 
 def problem(answer: requests.Response, status: int) -> dict[str, object]:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.api import ADDRESS, Api, unique
 from tests.e2e.server import ShopProcess
+
+
+@pytest.fixture(scope="module")
+def shop(module_shop: ShopProcess) -> ShopProcess:
+    """One ``shop run`` for this module: each test uses ids of its own."""
+    return module_shop
 
 
 def money(amount: int) -> dict[str, object]:
@@ -18,9 +26,10 @@ def test_the_full_order_story(shop: ShopProcess):
     assert api.call("GET", f"/products/{chair}", 200) == {
         "sku": chair, "name": f"{chair} name", "price": money(12_500), "active": True
     }  # fmt: skip
-    api.batch("chairs-ship", chair, 10, eta="2027-03-01")
-    api.batch("chairs-warehouse", chair, 5)
-    api.batch("lamps", lamp, 100)
+    ship, warehouse, lamps = unique("chairs-ship"), unique("chairs-warehouse"), unique("lamps")
+    api.batch(ship, chair, 10, eta="2027-03-01")
+    api.batch(warehouse, chair, 5)
+    api.batch(lamps, lamp, 100)
     customer_id = api.customer("gold")
     assert api.call("GET", f"/customers/{customer_id}", 200) == {
         "customer_id": customer_id, "name": "Ann Example", "email": "ann@example.com",
@@ -36,9 +45,9 @@ def test_the_full_order_story(shop: ShopProcess):
         "status": "confirmed",
         "lines": [
             {"sku": chair, "name": f"{chair} name", "quantity": 3, "unit_price": money(12_500),
-             "line_total": money(37_500), "batch_reference": "chairs-warehouse"},
+             "line_total": money(37_500), "batch_reference": warehouse},
             {"sku": lamp, "name": f"{lamp} name", "quantity": 3, "unit_price": money(1_999),
-             "line_total": money(5_997), "batch_reference": "lamps"},
+             "line_total": money(5_997), "batch_reference": lamps},
         ],
         "shipping_address": ADDRESS,
         "subtotal": money(43_497),
@@ -50,7 +59,7 @@ def test_the_full_order_story(shop: ShopProcess):
     stock = api.stock(chair)
     assert stock["available"] == 12
     assert [(b["reference"], b["allocated"]) for b in stock["batches"]] == [
-        ("chairs-warehouse", 3), ("chairs-ship", 0)
+        (warehouse, 3), (ship, 0)
     ]  # fmt: skip
     shipped = api.call("POST", f"/orders/{order_id}/ship", 200, json={"tracking_number": "TRK-1"})
     assert shipped["status"] == "shipped"

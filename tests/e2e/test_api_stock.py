@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e.api import Api, unique
 from tests.e2e.server import ShopProcess
+
+
+@pytest.fixture(scope="module")
+def shop(module_shop: ShopProcess) -> ShopProcess:
+    """One ``shop run`` for this module: each test uses ids of its own."""
+    return module_shop
 
 
 def held(api: Api, order_ids: list[str], reference: str) -> int:

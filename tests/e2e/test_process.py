@@ -13,6 +13,12 @@ import requests
 from tests.e2e.server import ShopProcess
 
 
+@pytest.fixture(scope="module")
+def shop(module_shop: ShopProcess) -> ShopProcess:
+    """One ``shop run`` for this module: each test uses ids of its own."""
+    return module_shop
+
+
 def test_shop_run_logs_ready_and_answers_health(shop: ShopProcess):
     answer = requests.get(f"{shop.url}/health", timeout=5)
     assert answer.status_code == 200
