@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
@@ -46,7 +46,7 @@ def fresh_database() -> Iterator[str]:
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         engine = create_database_engine(url)
-        orm.metadata.create_all(engine)
+        db.metadata.create_all(engine)
         views.metadata.create_all(engine)
         engine.dispose()
         yield url
@@ -89,10 +89,10 @@ def seed_history(engine: Engine, start: int, stop: int) -> None:
         for n in range(start, stop)
     ]
     with engine.begin() as connection:
-        newest = connection.scalar(select(func.max(orm.order_lines.c.allocation_seq))) or 0
-        returning = orm.orders.c.id
+        newest = connection.scalar(select(func.max(db.order_lines.c.allocation_seq))) or 0
+        returning = db.orders.c.id
         ids = connection.scalars(
-            insert(orm.orders).returning(returning, sort_by_parameter_order=True), rows
+            insert(db.orders).returning(returning, sort_by_parameter_order=True), rows
         ).all()
         lines = [
             {
@@ -106,11 +106,11 @@ def seed_history(engine: Engine, start: int, stop: int) -> None:
             }
             for n, order_pk in zip(range(start, stop), ids, strict=True)
         ]
-        connection.execute(insert(orm.order_lines), lines)
+        connection.execute(insert(db.order_lines), lines)
         connection.execute(
-            update(orm.batches)
-            .where(orm.batches.c.reference == BATCH)
-            .values(allocated=orm.batches.c.allocated + (stop - start))
+            update(db.batches)
+            .where(db.batches.c.reference == BATCH)
+            .values(allocated=db.batches.c.allocated + (stop - start))
         )
 
 

@@ -284,7 +284,7 @@ def seed(database_url: str, prefix: str) -> None:
 def drain_backlog(database_url: str, prefix: str) -> None:
     """Time the relay publishing a 10,000-event backlog."""
     from seedwork.core.messages import utcnow
-    from shop.adapters import orm
+    from shop.adapters import tables as db
     from shop.bootstrap import bootstrap
     from shop.config import Settings
     from shop.entrypoints.workers import build_relay
@@ -316,7 +316,7 @@ def drain_backlog(database_url: str, prefix: str) -> None:
             }
         )
     with shop.engine.begin() as connection:
-        connection.execute(insert(orm.seedwork_tables.outbox), rows)
+        connection.execute(insert(db.seedwork_tables.outbox), rows)
     relay = build_relay(shop)
     began = time.perf_counter()
     drained = relay.drain()

@@ -20,9 +20,10 @@ from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.core.serialization import Serializer
 from seedwork.core.structuring import make_converter
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from shop.adapters import orm
+from shop.adapters import mapping, repositories
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
+from shop.adapters.tables import seedwork_tables
 from shop.config import Settings
 from shop.views.projections import project
 
@@ -126,15 +127,15 @@ def bootstrap(
     tracing = tracing or process_tracing()
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(settings.database_url)
-    orm.start_mappers()
+    mapping.start_mappers()
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     serializer = Serializer(message_registry(), message_converter())
     uow_factory = functools.partial(
         SqlAlchemyUnitOfWork,
         session_factory,
-        orm.seedwork_tables,
+        seedwork_tables,
         serializer,
-        orm.repository_factories(),
+        repositories.repository_factories(),
         project=project,
         wake_relays=wake_relays,
     )
@@ -150,7 +151,7 @@ def bootstrap(
         ),
         dead_letters=dead_letters
         or SqlFailedEvents(
-            engine, orm.seedwork_tables.failed_events, serializer, redact=settings.redactor()
+            engine, seedwork_tables.failed_events, serializer, redact=settings.redactor()
         ),
         retry=retry or RetryPolicy(),
         on_commit=on_commit,

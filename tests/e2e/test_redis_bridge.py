@@ -18,7 +18,7 @@ from redis import Redis
 from sqlalchemy import create_engine, select
 
 from seedwork.redis.channels import Channels
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import bootstrap
 from shop.config import Settings
 from shop.domain import commands
@@ -70,7 +70,7 @@ def outbox_rows(database_url: str) -> list[Any]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return list(connection.execute(select(orm.seedwork_tables.outbox)))
+            return list(connection.execute(select(db.seedwork_tables.outbox)))
     finally:
         engine.dispose()
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from seedwork.core.errors import ConcurrencyConflict
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
@@ -33,7 +33,7 @@ STOCK = {"b-now": 30, "b-later": 10}
 @pytest.fixture
 def shop(postgres_url: str) -> Iterator[Shop]:
     engine = create_database_engine(postgres_url)
-    for tables in (orm.metadata, views.metadata):
+    for tables in (db.metadata, views.metadata):
         tables.drop_all(engine)
         tables.create_all(engine)
     shop = bootstrap(
@@ -102,7 +102,7 @@ def test_eight_threads_allocating_one_sku_never_over_allocate_nor_lose_an_update
 
 
 def allocated_events(engine: Engine) -> int:
-    outbox = orm.seedwork_tables.outbox
+    outbox = db.seedwork_tables.outbox
     query = select(func.count()).where(outbox.c.type == "LineAllocated")
     with engine.connect() as connection:
         return int(connection.execute(query).scalar_one())

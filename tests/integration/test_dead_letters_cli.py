@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from seedwork.redis.channels import Channels
 from seedwork.redis.dead_letters import DeadLetterStream
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands
@@ -50,7 +50,7 @@ def add_batch(reference: str, quantity: int) -> str:
 
 def batches(shop: Shop) -> list[str]:
     with shop.engine.connect() as connection:
-        return sorted(connection.execute(select(orm.batches.c.reference)).scalars())
+        return sorted(connection.execute(select(db.batches.c.reference)).scalars())
 
 
 def test_replay_all_of_a_kind_then_all_applies_what_it_can_and_keeps_the_rest(

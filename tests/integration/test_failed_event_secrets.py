@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from seedwork.core.bus import RetryPolicy
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import bootstrap
 from shop.config import Settings
@@ -23,7 +23,7 @@ def leaky_reaction(event: events.ProductAdded) -> None:
 
 
 def test_a_failed_event_keeps_its_error_without_the_secret(engine: Engine):
-    for metadata in (orm.metadata, views.metadata):  # the read models are written inline
+    for metadata in (db.metadata, views.metadata):  # the read models are written inline
         metadata.drop_all(engine)
         metadata.create_all(engine)
     settings = Settings(
@@ -37,12 +37,12 @@ def test_a_failed_event_keeps_its_error_without_the_secret(engine: Engine):
     )
     try:
         shop.bus.handle(c.AddProduct(sku="LAMP", name="Lamp", price=Money.of(2_000, "EUR")))
-        tables = orm.seedwork_tables
+        tables = db.seedwork_tables
         (failure,) = SqlFailedEvents(shop.engine, tables.failed_events, shop.serializer).unreplayed(
             5
         )
     finally:
         shop.close()
-        orm.metadata.drop_all(engine)
+        db.metadata.drop_all(engine)
     assert SECRET not in failure.error
     assert "redis://:***@cache:6379/0" in failure.error

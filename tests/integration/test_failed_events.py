@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import StatementError
 
 from seedwork.core.bus import RetryPolicy
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands as c
@@ -33,7 +33,7 @@ def print_label(event: events.ProductAdded, uow: ShopUnitOfWork) -> None:
 
 @pytest.fixture
 def new_shop(engine: Engine) -> Iterator[Callable[[], Shop]]:
-    for tables in (orm.metadata, views.metadata):
+    for tables in (db.metadata, views.metadata):
         tables.drop_all(engine)
         tables.create_all(engine)
     url = engine.url.render_as_string(hide_password=False)
@@ -47,7 +47,7 @@ def new_shop(engine: Engine) -> Iterator[Callable[[], Shop]]:
         )
 
     yield make
-    orm.metadata.drop_all(engine)
+    db.metadata.drop_all(engine)
 
 
 def run(shop: Shop, action: str, **options: object) -> int:

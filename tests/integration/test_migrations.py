@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
 
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.entrypoints.cli import main
 from shop.migrations import alembic_config
@@ -34,7 +34,7 @@ def differences(url: str, mapped_tables_only: bool) -> list[Any]:
     """What alembic would change to make the database match the mapped metadata."""
 
     def include(name: str | None, kind: str, _: Any) -> bool:
-        return kind != "table" or not mapped_tables_only or name in orm.metadata.tables
+        return kind != "table" or not mapped_tables_only or name in db.metadata.tables
 
     engine = create_database_engine(url)
     try:
@@ -42,7 +42,7 @@ def differences(url: str, mapped_tables_only: bool) -> list[Any]:
             context = MigrationContext.configure(
                 connection, opts={"compare_type": True, "include_name": include}
             )
-            return list(compare_metadata(context, orm.metadata))
+            return list(compare_metadata(context, db.metadata))
     finally:
         engine.dispose()
 
@@ -72,7 +72,7 @@ def test_the_domain_migration_creates_exactly_the_mapped_tables(empty_database_u
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
     finally:
         engine.dispose()
-    assert tables == set(orm.metadata.tables)
+    assert tables == set(db.metadata.tables)
 
 
 def test_db_upgrade_twice_changes_nothing(
@@ -92,21 +92,21 @@ def test_shipped_units_leave_their_batches_on_upgrade(empty_database_url: str) -
              for part, value in (("amount", 0), ("currency", "EUR"))}  # fmt: skip
     try:
         with engine.begin() as connection:
-            connection.execute(insert(orm.stocks), [{"sku": "LAMP", "version": 4}])
+            connection.execute(insert(db.stocks), [{"sku": "LAMP", "version": 4}])
             connection.execute(
-                insert(orm.batches),
+                insert(db.batches),
                 [{"reference": "b-1", "sku": "LAMP", "quantity": 10, "eta": None, "allocated": 7}],
             )
             for pk, (order_id, status, quantity) in enumerate(
                 [("o-1", "shipped", 3), ("o-2", "confirmed", 2), ("o-3", "backordered", 1)], 1
             ):
                 connection.execute(
-                    insert(orm.orders),
+                    insert(db.orders),
                     [{"id": pk, "order_id": order_id, "customer_id": "c-1", "tier": "bronze",
                       "status": status, "version": 1, **money}],
                 )  # fmt: skip
                 connection.execute(
-                    insert(orm.order_lines),
+                    insert(db.order_lines),
                     [{"order_pk": pk, "sku": "LAMP", "name": "Lamp", "quantity": quantity,
                       "unit_price_amount": 100, "unit_price_currency": "EUR",
                       "batch_reference": "b-1" if status != "backordered" else None}],
@@ -121,7 +121,7 @@ def test_shipped_units_leave_their_batches_on_upgrade(empty_database_url: str) -
             )  # fmt: skip
         command.upgrade(alembic_config(empty_database_url), "head")
         with engine.connect() as connection:
-            batch = connection.execute(select(orm.batches.c.quantity, orm.batches.c.allocated))
+            batch = connection.execute(select(db.batches.c.quantity, db.batches.c.allocated))
             assert batch.one() == (7, 2)
             shown = connection.execute(
                 select(views.batch_view.c.quantity, views.batch_view.c.allocated,
@@ -129,6 +129,6 @@ def test_shipped_units_leave_their_batches_on_upgrade(empty_database_url: str) -
             )  # fmt: skip
             assert shown.one() == (7, 2, 5)
             assert connection.execute(select(views.stock_view.c.available)).scalar_one() == 5
-            assert connection.execute(select(orm.stocks.c.version)).scalar_one() == 5
+            assert connection.execute(select(db.stocks.c.version)).scalar_one() == 5
     finally:
         engine.dispose()

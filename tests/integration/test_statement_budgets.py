@@ -15,7 +15,7 @@ import attrs
 import pytest
 from sqlalchemy import Engine, event
 
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
@@ -65,7 +65,7 @@ class Counter:
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[Engine]:
     engine = create_database_engine(postgres_url)
-    for tables in (orm.metadata, views.metadata):
+    for tables in (db.metadata, views.metadata):
         tables.drop_all(engine)
         tables.create_all(engine)
     yield engine

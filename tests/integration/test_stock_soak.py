@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from seedwork.core.errors import ConcurrencyConflict
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
@@ -153,7 +153,7 @@ def test_eight_threads_for_twenty_seconds_leak_no_stock_and_strand_no_order(shop
     counts = sum((story.counts for story in stories), Counter[str]())
     print(f"soak: {dict(counts)} in {elapsed:.1f} s")  # the figures, with -s
     assert counts["place"] >= 20 and counts["ship"] >= 1 and counts["change_quantity"] >= 20
-    failed = SqlFailedEvents(shop.engine, orm.seedwork_tables.failed_events, shop.serializer)
+    failed = SqlFailedEvents(shop.engine, db.seedwork_tables.failed_events, shop.serializer)
     assert failed.count_unreplayed() == 0  # no reaction was given up on
     check_stock_and_orders(shop)
 
@@ -194,4 +194,4 @@ def check_stock_and_orders(shop: Shop) -> None:
 
 def all_order_ids(shop: Shop) -> list[str]:
     with shop.engine.connect() as connection:
-        return list(connection.execute(select(orm.orders.c.order_id)).scalars())
+        return list(connection.execute(select(db.orders.c.order_id)).scalars())

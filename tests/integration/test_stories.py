@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from seedwork.core.messages import Message
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands as c
@@ -60,14 +60,14 @@ class World:
         )
 
     def failed_events(self) -> int:
-        table = orm.seedwork_tables.failed_events
+        table = db.seedwork_tables.failed_events
         with self.shop.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
-    for tables in (orm.metadata, views.metadata):
+    for tables in (db.metadata, views.metadata):
         tables.drop_all(engine)
         tables.create_all(engine)
     url = engine.url.render_as_string(hide_password=False)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.views import tables as view_tables
 from tests import services
 
@@ -122,7 +122,7 @@ def test_the_installed_wheel_creates_every_table_and_serves_commands(
     engine = create_engine(fresh_database)
     try:
         found = set(inspect(engine).get_table_names())
-        assert set(orm.metadata.tables) | set(view_tables.metadata.tables) <= found
+        assert set(db.metadata.tables) | set(view_tables.metadata.tables) <= found
 
         status = _shop(shop_bin, tmp_path, "outbox", "status", database_url=fresh_database)
         assert status.returncode == 0, status.stderr

@@ -7,11 +7,13 @@ past allocations live on order lines and are only ever queried, never loaded wit
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, noload
 
-from shop.adapters.orm import batches, order_lines, orders, products, stocks
+from shop.adapters.tables import batches, order_lines, orders, products, stocks
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
@@ -179,3 +181,13 @@ class SqlStocks:
             .unique()
             .one_or_none()
         )
+
+
+def repository_factories() -> dict[str, Callable[[Session], Any]]:
+    """The repositories a unit of work opens, by attribute name."""
+    return {
+        "products": SqlProducts,
+        "customers": SqlCustomers,
+        "orders": SqlOrders,
+        "stocks": SqlStocks,
+    }

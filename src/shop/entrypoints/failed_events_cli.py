@@ -12,14 +12,14 @@ import argparse
 import sys
 
 from seedwork.core.errors import MessageError
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop
 
 
 def failed_events_command(args: argparse.Namespace, shop: Shop) -> int:
     """``shop failed-events list`` and ``shop failed-events replay ID``."""
-    tables = orm.seedwork_tables
+    tables = db.seedwork_tables
     store = SqlFailedEvents(shop.engine, tables.failed_events, shop.serializer, tables.inbox)
     try:
         if args.failed_command == "list":

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError, ResponseError
 from seedwork.observability.metrics import Metrics, ScrapeTimeCollector, exposition, gauge
 from seedwork.redis.channels import Channels
 from seedwork.sqlalchemy.outbox_status import outbox_status
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop
 
 log = logging.getLogger("shop.metrics")
@@ -50,7 +50,7 @@ def metrics_view() -> Response:
 def outbox_gauges(shop: Shop) -> Iterator[Metric]:
     """How far behind the relay is, from the outbox table."""
     try:
-        status = outbox_status(shop.engine, orm.seedwork_tables.outbox)
+        status = outbox_status(shop.engine, db.seedwork_tables.outbox)
     except Exception as error:  # noqa: BLE001 - a scrape without these beats a failed scrape
         log.warning("metrics: outbox status unavailable error=%s", type(error).__name__)
         return

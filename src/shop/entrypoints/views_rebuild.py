@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from shop.adapters.orm import seedwork_tables
+from shop.adapters.tables import seedwork_tables
 from shop.bootstrap import Shop
 from shop.views.rebuild import rebuild_views as rebuild
 

@@ -26,7 +26,7 @@ from seedwork.sqlalchemy.inbox import SqlInbox
 from seedwork.sqlalchemy.outbox_status import outbox_status
 from seedwork.sqlalchemy.recovery import RecoverySweep
 from seedwork.sqlalchemy.relay import OutboxRelay
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.failures import FAILURES
 from shop.bootstrap import Shop
 from shop.domain.integration import ACCEPTED_COMMANDS, INTEGRATION_EVENTS, wire_names
@@ -50,7 +50,7 @@ def build_relay(shop: Shop, *, listen: bool = False) -> OutboxRelay:
     """The outbox relay of a wired shop; ``listen``: woken by other processes' commits."""
     channels = Channels(shop.settings.channel_prefix)
     publisher = RedisPublisher(_redis(shop), channels.events_stream, shop.settings.stream_maxlen)
-    outbox = orm.seedwork_tables.outbox
+    outbox = db.seedwork_tables.outbox
     return OutboxRelay(
         shop.engine,
         outbox,
@@ -78,7 +78,7 @@ def build_consumer(shop: Shop) -> CommandConsumer:
         shop.settings.stream_maxlen,
         redact=shop.settings.redactor(),
     )
-    inbox = SqlInbox(shop.engine, orm.seedwork_tables.inbox)
+    inbox = SqlInbox(shop.engine, db.seedwork_tables.inbox)
     # Commands from Redis cannot say who sent them: they act as SHOP_REDIS_ROLE (CONTRACT §3).
     bus = shop.bus.acting_as(shop.settings.auth.redis_visa)
     return CommandConsumer(
@@ -104,7 +104,7 @@ def build_listeners(
 
 def build_recovery(shop: Shop) -> RecoverySweep:
     """The recovery sweep of a wired shop."""
-    tables = orm.seedwork_tables
+    tables = db.seedwork_tables
     return RecoverySweep(shop.engine, tables.outbox, shop.serializer, shop.bus, inbox=tables.inbox)
 
 
@@ -198,7 +198,7 @@ def run_relay_loop(shop: Shop, stop: threading.Event) -> None:
 def outbox_status_command(shop: Shop) -> int:
     """``shop outbox status``."""
     try:
-        status = outbox_status(shop.engine, orm.seedwork_tables.outbox)
+        status = outbox_status(shop.engine, db.seedwork_tables.outbox)
     finally:
         shop.close()
     age = "-" if status.oldest_pending_age is None else f"{status.oldest_pending_age:.1f} s"

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from shop.adapters.database import create_database_engine
-from shop.adapters.orm import metadata
+from shop.adapters.tables import metadata
 from shop.views.tables import metadata as views_metadata
 
 config = context.config

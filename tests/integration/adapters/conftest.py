@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.adapters.fakes import FakeShopStorage
 from shop.bootstrap import bootstrap
@@ -27,7 +27,7 @@ def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
     else:
         url = request.getfixturevalue("postgres_url")
     engine = create_database_engine(url)
-    for tables in (orm.metadata, views.metadata):
+    for tables in (db.metadata, views.metadata):
         tables.drop_all(engine)
         tables.create_all(engine)
     shop = bootstrap(Settings(database_url=url), engine=engine)

@@ -30,7 +30,7 @@ from seedwork.observability.tracing import Tracing
 from seedwork.redis.channels import Channels
 from seedwork.sqlalchemy.outbox_status import outbox_status
 from seedwork.sqlalchemy.relay import OutboxRelay, PublishFailed
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop
 from shop.domain.integration import INTEGRATION_EVENTS, wire_names
 from shop.entrypoints.workers import build_relay
@@ -191,7 +191,7 @@ def test_a_publish_that_fails_ends_its_spans_marked_failed_and_nothing_is_marked
     call(client, "POST", "/products", 201, json={"sku": sku, "name": "A thing", "price": price})
     relay = OutboxRelay(
         shop.engine,
-        orm.seedwork_tables.outbox,
+        db.seedwork_tables.outbox,
         DownPublisher(),
         Channels(shop.settings.channel_prefix).event_channel,
         wire_names(INTEGRATION_EVENTS),
@@ -205,4 +205,4 @@ def test_a_publish_that_fails_ends_its_spans_marked_failed_and_nothing_is_marked
     )
     assert publish["status"]["status_code"] == "ERROR"
     assert "redis is down" in publish["status"]["description"]
-    assert outbox_status(shop.engine, orm.seedwork_tables.outbox).pending == 1
+    assert outbox_status(shop.engine, db.seedwork_tables.outbox).pending == 1

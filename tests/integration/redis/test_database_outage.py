@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from seedwork.core.messages import new_id
 from seedwork.redis.channels import Channels
-from shop.adapters import orm
+from shop.adapters import tables as db
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands
@@ -62,9 +62,9 @@ def send(redis: Redis, channels: Channels, numbers: range) -> None:
 
 def applied(shop: Shop) -> tuple[int, int, int]:
     """(batches, BatchAdded events in the log, distinct batch references in the log)."""
-    outbox = orm.seedwork_tables.outbox
+    outbox = db.seedwork_tables.outbox
     with shop.engine.connect() as connection:
-        batches = connection.execute(select(func.count()).select_from(orm.batches)).scalar_one()
+        batches = connection.execute(select(func.count()).select_from(db.batches)).scalar_one()
         added = connection.execute(
             select(outbox.c.envelope).where(outbox.c.type == "BatchAdded")
         ).scalars()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from shop.adapters.orm import seedwork_tables
+from shop.adapters.tables import seedwork_tables
 from shop.bootstrap import Shop
 from shop.domain import commands as c
 from shop.domain import events

@@ -1,4 +1,4 @@
-"""Tables and the imperative mapping of the domain classes.
+"""The shop's tables and their metadata (the seedwork's outbox, inbox and failed events among them).
 
 Every aggregate root carries a version column (optimistic locking). Bounded contexts refer
 to each other by id only, so there are no foreign keys across them, only indexes.
@@ -6,8 +6,6 @@ to each other by id only, so there are no foreign keys across them, only indexes
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -26,16 +24,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Session, composite, registry, relationship
 
 from seedwork.sqlalchemy.tables import Id, SeedworkTables, define_tables
-from shop.adapters import versioning
-from shop.domain.catalog import Product
-from shop.domain.customers import Customer, Email
-from shop.domain.inventory import Batch, Stock
 from shop.domain.kernel import Tier
-from shop.domain.money import Money
-from shop.domain.ordering import Address, Order, OrderLine, OrderStatus
+from shop.domain.ordering import OrderStatus
 
 metadata = MetaData()
 seedwork_tables: SeedworkTables = define_tables(metadata)
@@ -172,91 +164,3 @@ batches = Table(
         "allocated >= 0 AND allocated <= quantity", name="ck_batches_allocated_within_quantity"
     ),
 )
-
-mapper_registry = registry(metadata=metadata)
-_lock = threading.Lock()
-
-
-def _address_or_none(*columns: str | None) -> Address | None:
-    """An order without a shipping address stores four NULLs."""
-    if all(value is None for value in columns):
-        return None
-    street, city, postcode, country = columns
-    return Address(str(street), str(city), str(postcode), str(country))
-
-
-def _map() -> None:
-    mapper_registry.map_imperatively(
-        Product,
-        products,
-        properties={"price": composite(Money, products.c.price_amount, products.c.price_currency)},
-        version_id_col=products.c.version,
-    )
-    mapper_registry.map_imperatively(
-        Customer,
-        customers,
-        properties={"_email": customers.c.email, "email": composite(Email, customers.c.email)},
-        version_id_col=customers.c.version,
-    )
-    money = {
-        name: composite(Money, orders.c[f"{name}_amount"], orders.c[f"{name}_currency"])
-        for name in ("subtotal", "discount", "shipping_cost", "total")
-    }
-    line_price = order_lines.c.unit_price_amount, order_lines.c.unit_price_currency
-    mapper_registry.map_imperatively(
-        OrderLine,
-        order_lines,
-        properties={
-            "_id": order_lines.c.id,
-            "_order_pk": order_lines.c.order_pk,
-            "_allocation_seq": order_lines.c.allocation_seq,
-            "unit_price": composite(Money, *line_price),
-        },
-    )
-    address = (orders.c.street, orders.c.city, orders.c.postcode, orders.c.country)
-    mapper_registry.map_imperatively(
-        Order,
-        orders,
-        properties={
-            "_id": orders.c.id,
-            "shipping_address": composite(_address_or_none, *address),
-            "lines": relationship(
-                OrderLine, order_by=order_lines.c.id, cascade="all, delete-orphan", lazy="joined"
-            ),
-            **money,
-        },
-        version_id_col=orders.c.version,
-    )
-    mapper_registry.map_imperatively(Batch, batches, properties={"_id": batches.c.id})
-    mapper_registry.map_imperatively(
-        Stock,
-        stocks,
-        properties={
-            "batches": relationship(
-                Batch, order_by=batches.c.id, cascade="all, delete-orphan", lazy="joined"
-            )
-        },
-        version_id_col=stocks.c.version,
-    )
-    versioning.number_allocations(OrderLine.batch_reference, order_lines)
-    versioning.version_roots_with_their_parts({Order: "lines", Stock: "batches"})
-
-
-def start_mappers() -> None:
-    """Map the domain classes onto the tables; calling it again does nothing."""
-    with _lock:
-        if not mapper_registry.mappers:
-            _map()
-            mapper_registry.configure()
-
-
-def repository_factories() -> dict[str, Callable[[Session], Any]]:
-    """The repositories a unit of work opens, by attribute name."""
-    from shop.adapters import repositories
-
-    return {
-        "products": repositories.SqlProducts,
-        "customers": repositories.SqlCustomers,
-        "orders": repositories.SqlOrders,
-        "stocks": repositories.SqlStocks,
-    }
