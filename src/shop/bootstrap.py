@@ -92,14 +92,20 @@ class Shop:
     tracing: Tracing | None = None
     redis: Redis | None = None
     on_commit: CommitHooks = attrs.field(factory=lambda: CommitHooks())
+    _closed: bool = attrs.field(default=False, init=False)
 
     def close(self) -> None:
-        """Dispose of the connection pools (and export the spans not exported yet)."""
+        """Dispose of the connection pools (and export the spans not exported yet); the last
+        shop to close unmaps the domain classes. Closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         if self.tracing is not None:
             self.tracing.flush()
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()
+        mapping.stop_mappers()
 
 
 def bootstrap(
@@ -127,8 +133,8 @@ def bootstrap(
     tracing = tracing or process_tracing()
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(settings.database_url)
-    mapping.start_mappers()
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    mapping.watch_sessions(session_factory)
     serializer = Serializer(message_registry(), message_converter())
     uow_factory = functools.partial(
         SqlAlchemyUnitOfWork,
@@ -158,6 +164,8 @@ def bootstrap(
         metrics=metrics,
         tracing=tracing,
     )
+    redis = redis_client(settings.redis_url) if settings.redis_url else None
+    mapping.start_mappers()  # undone by the shop's close()
     return Shop(
         settings=settings,
         engine=engine,
@@ -167,7 +175,7 @@ def bootstrap(
         uow_factory=uow_factory,
         metrics=metrics,
         tracing=tracing,
-        redis=redis_client(settings.redis_url) if settings.redis_url else None,
+        redis=redis,
         on_commit=on_commit,
     )
 

@@ -1,10 +1,17 @@
-"""The imperative mapping of the domain classes onto the shop's tables."""
+"""The imperative mapping of the domain classes onto the shop's tables, owned by the shops.
+
+The composition root maps the classes when it wires a shop (``start_mappers``) and unmaps them
+when the last shop using them closes (``stop_mappers``): between shops, and in every domain
+unit test, the domain classes are the plain classes they were written as. The flush-time rules
+(``shop.adapters.versioning``) listen on each shop's own sessions (``watch_sessions``), never on
+every ``Session`` of the process.
+"""
 
 from __future__ import annotations
 
 import threading
 
-from sqlalchemy.orm import composite, registry, relationship
+from sqlalchemy.orm import Session, composite, registry, relationship, sessionmaker
 
 from shop.adapters import versioning
 from shop.adapters.tables import (
@@ -24,6 +31,7 @@ from shop.domain.ordering import Address, Order, OrderLine
 
 mapper_registry = registry(metadata=metadata)
 _lock = threading.Lock()
+_users = 0  # shops using the mapping: the first maps the classes, the last one unmaps them
 
 
 def _address_or_none(*columns: str | None) -> Address | None:
@@ -88,12 +96,30 @@ def _map() -> None:
         version_id_col=stocks.c.version,
     )
     versioning.number_allocations(OrderLine.batch_reference, order_lines)
-    versioning.version_roots_with_their_parts({Order: "lines", Stock: "batches"})
 
 
 def start_mappers() -> None:
-    """Map the domain classes onto the tables; calling it again does nothing."""
+    """Map the domain classes onto the tables, for one more user; each call needs its
+    ``stop_mappers``."""
+    global _users
     with _lock:
-        if not mapper_registry.mappers:
+        if not _users:
             _map()
             mapper_registry.configure()
+        _users += 1
+
+
+def stop_mappers() -> None:
+    """One user fewer; the last one unmaps the domain classes (their instrumentation goes)."""
+    global _users
+    with _lock:
+        if not _users:
+            return
+        _users -= 1
+        if not _users:
+            mapper_registry.dispose()
+
+
+def watch_sessions(session_factory: sessionmaker[Session]) -> None:
+    """Apply the flush-time rules to the sessions of this factory (a shop's own)."""
+    versioning.version_roots_with_their_parts(session_factory, {Order: "lines", Stock: "batches"})

@@ -10,8 +10,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy.orm import Mapper, Session, noload
 
 from shop.adapters.tables import batches, order_lines, orders, products, stocks
 from shop.domain.catalog import Product
@@ -21,7 +21,8 @@ from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.unit_of_work import Receiving
 
 # Statements are built once: a statement object memoizes its cache key, so executing it
-# again skips that work. Those naming mapped classes are built on first use, after mapping.
+# again skips that work. Those naming mapped classes are built once per mapping (the classes'
+# mapper is their key: a shop booted after the last one closed maps the classes anew).
 _WAITING = (
     select(orders.c.order_id, order_lines.c.quantity)
     .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
@@ -46,13 +47,13 @@ _COVERING = _ALLOCATED_TO.limit(bindparam("covering"))
 _BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
 
 
-@functools.cache
-def _order_by_id() -> Select[tuple[Order]]:
+@functools.lru_cache(maxsize=1)
+def _order_by_id(_: Mapper[Order]) -> Select[tuple[Order]]:
     return select(Order).where(orders.c.order_id == bindparam("order_id"))
 
 
-@functools.cache
-def _receiving() -> Select[tuple[str, bool, int | None, Stock]]:
+@functools.lru_cache(maxsize=1)
+def _receiving(_: Mapper[Stock]) -> Select[tuple[str, bool, int | None, Stock]]:
     """The product, whether the reference is taken, the smallest waiting line and the stock
     row without its batches: one statement, one snapshot."""
     taken = select(batches.c.id).where(batches.c.reference == bindparam("reference")).exists()
@@ -75,8 +76,8 @@ def _receiving() -> Select[tuple[str, bool, int | None, Stock]]:
     )
 
 
-@functools.cache
-def _stock_by_batch() -> Select[tuple[Stock]]:
+@functools.lru_cache(maxsize=1)
+def _stock_by_batch(_: Mapper[Stock]) -> Select[tuple[Stock]]:
     batch_sku = select(batches.c.sku).where(batches.c.reference == bindparam("reference"))
     return select(Stock).where(stocks.c.sku == batch_sku.scalar_subquery())
 
@@ -123,7 +124,11 @@ class SqlOrders:
 
     def get(self, order_id: str) -> Order | None:
         """The order with ``order_id`` and its lines, or None."""
-        return self._session.scalars(_order_by_id(), {"order_id": order_id}).unique().one_or_none()
+        return (
+            self._session.scalars(_order_by_id(inspect(Order)), {"order_id": order_id})
+            .unique()
+            .one_or_none()
+        )
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
@@ -165,7 +170,9 @@ class SqlStocks:
     def receiving(self, sku: str, reference: str) -> Receiving:
         """What adding the batch ``reference`` of ``sku`` needs, in one round trip; the stock
         comes without its batches (see ``Receiving``)."""
-        row = self._session.execute(_receiving(), {"sku": sku, "reference": reference}).first()
+        row = self._session.execute(
+            _receiving(inspect(Stock)), {"sku": sku, "reference": reference}
+        ).first()
         if row is None:
             return Receiving(sku_known=False, reference_taken=False, stock=None,
                              smallest_waiting=None)  # fmt: skip
@@ -177,7 +184,7 @@ class SqlStocks:
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
         return (
-            self._session.scalars(_stock_by_batch(), {"reference": reference})
+            self._session.scalars(_stock_by_batch(inspect(Stock)), {"reference": reference})
             .unique()
             .one_or_none()
         )

@@ -6,15 +6,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Table, event, func, inspect, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 
-def version_roots_with_their_parts(parts: Mapping[type[Any], str]) -> None:
+def version_roots_with_their_parts(
+    sessions: sessionmaker[Session], parts: Mapping[type[Any], str]
+) -> None:
     """Bump a root's version when only its parts changed (``{Root: "collection"}``).
 
     ``version_id_col`` alone checks a row only when that row is updated; allocating a
     line changes a batch row and not the stock row, and two such changes must conflict.
-    Listens on every session; call it once per process (``start_mappers`` does).
+    Listens on the sessions of ``sessions`` only (a shop's own factory).
     """
 
     def bump_changed_roots(session: Session, _: UOWTransaction, __: Iterable[Any] | None) -> None:
@@ -23,7 +25,7 @@ def version_roots_with_their_parts(parts: Mapping[type[Any], str]) -> None:
             if collection is not None and _parts_changed(instance, collection):
                 _bump_version(instance)
 
-    event.listen(Session, "before_flush", bump_changed_roots)
+    event.listen(sessions, "before_flush", bump_changed_roots)
 
 
 def _bump_version(root: Any) -> None:
