@@ -19,11 +19,11 @@ from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
 from seedwork.core.serialization import Serializer
 from seedwork.core.structuring import make_converter
-from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from shop.adapters import mapping, repositories
+from shop.adapters import mapping
 from shop.adapters.database import create_database_engine
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.adapters.tables import seedwork_tables
+from shop.adapters.unit_of_work import SqlShopUnitOfWork
 from shop.config import Settings
 from shop.views.projections import project
 
@@ -87,7 +87,7 @@ class Shop:
     session_factory: sessionmaker[Session]
     serializer: Serializer
     bus: MessageBus
-    uow_factory: Callable[[], SqlAlchemyUnitOfWork]
+    uow_factory: Callable[[], SqlShopUnitOfWork]
     metrics: Metrics
     tracing: Tracing | None = None
     redis: Redis | None = None
@@ -137,11 +137,10 @@ def bootstrap(
     mapping.watch_sessions(session_factory)
     serializer = Serializer(message_registry(), message_converter())
     uow_factory = functools.partial(
-        SqlAlchemyUnitOfWork,
+        SqlShopUnitOfWork,
         session_factory,
         seedwork_tables,
         serializer,
-        repositories.repository_factories(),
         project=project,
         wake_relays=wake_relays,
     )

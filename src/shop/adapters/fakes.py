@@ -6,14 +6,23 @@ these fakes cannot drift from them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
+from seedwork.core.messages import Envelope
 from seedwork.core.model import AggregateRoot
-from seedwork.testing.fakes import FakeRepository, FakeUnitOfWork
+from seedwork.core.uow import TrackingRepository
+from seedwork.testing.fakes import FakeInbox, FakeRepository, FakeUnitOfWork
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
-from shop.service_layer.unit_of_work import Receiving
+from shop.service_layer.unit_of_work import (
+    CustomerRepository,
+    OrderRepository,
+    ProductRepository,
+    Receiving,
+    ShopUnitOfWork,
+    StockRepository,
+)
 
 
 class FakeOrders(FakeRepository):
@@ -123,22 +132,61 @@ class FakeStocks(FakeRepository):
 class FakeShopStorage:
     """The four repositories of one in-memory shop, and units of work over them."""
 
-    def __init__(self) -> None:
+    def __init__(self, orders: FakeOrders | None = None) -> None:
+        """``orders``: a ``FakeOrders`` of the test's own, if it needs one."""
         self.products = FakeRepository()
         self.customers = FakeRepository()
-        self.orders = FakeOrders()
+        self.orders = FakeOrders() if orders is None else orders
         self.stocks = FakeStocks(products=self.products, orders=self.orders)
 
-    def unit_of_work_factory(self, **kwargs: Any) -> Callable[[], FakeUnitOfWork]:
-        """A factory of units of work sharing these repositories (kwargs go to each)."""
+    def unit_of_work_factory(
+        self,
+        *,
+        inbox: FakeInbox | None = None,
+        project: Callable[[Sequence[Envelope]], None] | None = None,
+    ) -> Callable[[], FakeShopUnitOfWork]:
+        """A factory of units of work sharing these repositories (and ``inbox``, ``project``)."""
 
-        def build() -> FakeUnitOfWork:
-            return FakeUnitOfWork(
-                products=self.products,
-                customers=self.customers,
-                orders=self.orders,
-                stocks=self.stocks,
-                **kwargs,
-            )
+        def build() -> FakeShopUnitOfWork:
+            return FakeShopUnitOfWork(self, inbox=inbox, project=project)
 
         return build
+
+
+class FakeShopUnitOfWork(FakeUnitOfWork):
+    """The shop's unit of work in memory: its repositories as typed attributes, each wrapped
+    to collect the events of the aggregates it hands out (``TrackingRepository``)."""
+
+    products: ProductRepository
+    customers: CustomerRepository
+    orders: OrderRepository
+    stocks: StockRepository
+
+    def __init__(
+        self,
+        storage: FakeShopStorage,
+        *,
+        inbox: FakeInbox | None = None,
+        project: Callable[[Sequence[Envelope]], None] | None = None,
+    ) -> None:
+        super().__init__(inbox, project)
+        self._storage = storage
+        self._open()
+
+    def __enter__(self) -> FakeShopUnitOfWork:
+        super().__enter__()
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        storage, seen = self._storage, self._seen
+        self.products = cast(ProductRepository, TrackingRepository(storage.products, seen))
+        self.customers = cast(CustomerRepository, TrackingRepository(storage.customers, seen))
+        self.orders = cast(OrderRepository, TrackingRepository(storage.orders, seen))
+        self.stocks = cast(StockRepository, TrackingRepository(storage.stocks, seen))
+
+
+if TYPE_CHECKING:  # what the handlers ask for, checked by mypy
+
+    def _is_a_shop_unit_of_work(uow: FakeShopUnitOfWork) -> ShopUnitOfWork:
+        return uow

@@ -7,8 +7,6 @@ past allocations live on order lines and are only ever queried, never loaded wit
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Mapper, Session, noload
@@ -188,13 +186,3 @@ class SqlStocks:
             .unique()
             .one_or_none()
         )
-
-
-def repository_factories() -> dict[str, Callable[[Session], Any]]:
-    """The repositories a unit of work opens, by attribute name."""
-    return {
-        "products": SqlProducts,
-        "customers": SqlCustomers,
-        "orders": SqlOrders,
-        "stocks": SqlStocks,
-    }

@@ -6,6 +6,7 @@ these protocols; the handlers know nothing else about storage.
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Protocol, Self
 
 import attrs
@@ -115,7 +116,12 @@ class ShopUnitOfWork(Protocol):
     def __enter__(self) -> Self:
         """Begin the transaction."""
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         """End it, rolling back what was not committed."""
 
     def commit(self) -> None:

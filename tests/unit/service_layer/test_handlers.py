@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from seedwork.core.bus import MessageBus, RetryPolicy
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Envelope, Message
-from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
-from shop.adapters.fakes import FakeOrders, FakeStocks
+from seedwork.testing.fakes import FakeDeadLetters, FakeInbox
+from shop.adapters.fakes import FakeOrders, FakeShopStorage
 from shop.domain import commands as c
 from shop.domain import errors, events
 from shop.domain.money import Money
@@ -27,11 +27,12 @@ NEXT_WEEK = date(2026, 12, 8)
 class Shop:
     """A bus wired to fakes."""
 
-    def __init__(self) -> None:
-        self.products = FakeRepository()
-        self.customers = FakeRepository()
-        self.orders = FakeOrders()
-        self.stocks = FakeStocks(products=self.products, orders=self.orders)
+    def __init__(self, orders: FakeOrders | None = None) -> None:
+        storage = FakeShopStorage(orders)
+        self.products = storage.products
+        self.customers = storage.customers
+        self.orders = storage.orders
+        self.stocks = storage.stocks
         self.dead_letters = FakeDeadLetters()
         inbox = FakeInbox()
         self.commits: list[list[Envelope]] = []
@@ -39,24 +40,13 @@ class Shop:
             command_handlers=COMMAND_HANDLERS,
             event_handlers=EVENT_HANDLERS,
             dependencies=Dependencies(
-                factories={"uow": self._uow(inbox)}, from_envelope=FROM_ENVELOPE
+                factories={"uow": storage.unit_of_work_factory(inbox=inbox)},
+                from_envelope=FROM_ENVELOPE,
             ),
             dead_letters=self.dead_letters,
             retry=FAST,
             on_commit=self.commits.append,
         )
-
-    def _uow(self, inbox: FakeInbox) -> Any:
-        def build() -> FakeUnitOfWork:
-            return FakeUnitOfWork(
-                inbox,
-                products=self.products,
-                customers=self.customers,
-                orders=self.orders,
-                stocks=self.stocks,
-            )
-
-        return build
 
     def __call__(self, *messages: Message) -> None:
         for message in messages:
@@ -387,9 +377,7 @@ class TornOrders(FakeOrders):
 
 
 def test_lines_read_apart_from_their_stock_are_read_again_not_refused() -> None:
-    shop = Shop()
-    shop.orders = TornOrders()
-    shop.stocks = FakeStocks(products=shop.products, orders=shop.orders)
+    shop = Shop(orders=TornOrders())
     shop(
         c.AddProduct(sku="LAMP", name="Lamp", price=eur(2_000)),
         c.RegisterCustomer(customer_id="c-1", name="Ada", email="ada@example.com"),
