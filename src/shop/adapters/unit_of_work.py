@@ -5,19 +5,28 @@ Each ``with`` block opens the four repositories on its session, each wrapped in 
 the session's identity map would not do: it holds an unchanged root only weakly, and a root
 whose parts alone changed is unchanged). The wrapper answers as the repository does, so each
 attribute is typed as the repository it wraps: ``uow.orders`` answers as a ``SqlOrders``.
+
+The inline projections (docs/adr/0009) are given the connection of the transaction that
+records the events, and nothing else of the unit of work.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from seedwork.core.messages import Envelope
 from seedwork.core.serialization import Serializer
 from seedwork.sqlalchemy.tables import SeedworkTables
-from seedwork.sqlalchemy.unit_of_work import Projector, SqlAlchemyUnitOfWork
+from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shop.adapters.repositories import SqlCustomers, SqlOrders, SqlProducts, SqlStocks
 from shop.service_layer.unit_of_work import ShopUnitOfWork
+
+Projector = Callable[[Connection, Sequence[Envelope]], None]
+"""Applies a commit's events, with their log positions, through the transaction's connection."""
 
 
 class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
@@ -37,10 +46,13 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
         project: Projector | None = None,
         wake_relays: bool = False,
     ) -> None:
-        """See ``SqlAlchemyUnitOfWork``; the repositories are this class's own."""
+        """See ``SqlAlchemyUnitOfWork``; the repositories are this class's own, and ``project``
+        is given the transaction's connection."""
+        projecting = None if project is None else self._project_on_connection
         super().__init__(
-            session_factory, tables, serializer, {}, project=project, wake_relays=wake_relays
+            session_factory, tables, serializer, {}, project=projecting, wake_relays=wake_relays
         )
+        self._projector = project
 
     def _begin(self) -> None:
         super()._begin()
@@ -50,6 +62,10 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
         self.customers = cast(SqlCustomers, self.track(SqlCustomers(session)))
         self.orders = cast(SqlOrders, self.track(SqlOrders(session)))
         self.stocks = cast(SqlStocks, self.track(SqlStocks(session)))
+
+    def _project_on_connection(self, session: Session, envelopes: Sequence[Envelope]) -> None:
+        assert self._projector is not None
+        self._projector(session.connection(), envelopes)
 
 
 if TYPE_CHECKING:  # what the handlers ask for, checked by mypy

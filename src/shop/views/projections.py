@@ -11,8 +11,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, update
 
 from seedwork.core.messages import Envelope, Event
 from shop.domain import events
@@ -27,7 +26,8 @@ from shop.views.tables import (
     stock_view,
 )
 
-Projection = Callable[[Session, Any, int], None]
+Projection = Callable[[Connection, Any, int], None]
+"""Applies one event, at its log position, through the connection of the transaction."""
 
 
 def money(value: Money) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def money(value: Money) -> dict[str, Any]:
     return {"amount": value.amount, "currency": value.currency}
 
 
-def product_added(session: Session, event: events.ProductAdded, position: int) -> None:
+def product_added(connection: Connection, event: events.ProductAdded, position: int) -> None:
     """A new product row."""
     row = {
         "sku": event.sku,
@@ -45,14 +45,14 @@ def product_added(session: Session, event: events.ProductAdded, position: int) -
         "active": True,
         "position": position,
     }
-    upsert(session, Shape(product_view, tuple(row)), [row])
+    upsert(connection, Shape(product_view, tuple(row)), [row])
 
 
 def product_price_changed(
-    session: Session, event: events.ProductPriceChanged, position: int
+    connection: Connection, event: events.ProductPriceChanged, position: int
 ) -> None:
     """The product's new price, unless a newer one is already shown."""
-    session.execute(
+    connection.execute(
         update(product_view)
         .where(product_view.c.sku == event.sku, product_view.c.position <= position)
         .values(
@@ -62,15 +62,17 @@ def product_price_changed(
 
 
 def product_discontinued(
-    session: Session, event: events.ProductDiscontinued, position: int
+    connection: Connection, event: events.ProductDiscontinued, position: int
 ) -> None:
     """Discontinuing is final, so it applies whatever the order."""
-    session.execute(
+    connection.execute(
         update(product_view).where(product_view.c.sku == event.sku).values(active=False)
     )
 
 
-def customer_registered(session: Session, event: events.CustomerRegistered, position: int) -> None:
+def customer_registered(
+    connection: Connection, event: events.CustomerRegistered, position: int
+) -> None:
     """A new customer row."""
     row = {
         "customer_id": event.customer_id,
@@ -79,7 +81,7 @@ def customer_registered(session: Session, event: events.CustomerRegistered, posi
         "tier": event.tier,
         "position": position,
     }
-    upsert(session, Shape(customer_view, tuple(row)), [row])
+    upsert(connection, Shape(customer_view, tuple(row)), [row])
 
 
 def order_document(event: events.OrderRevised) -> dict[str, Any]:
@@ -127,7 +129,7 @@ def batch_document(sku: str, batch: events.BatchView) -> dict[str, Any]:
     }
 
 
-def order_revised(session: Session, event: events.OrderRevised, position: int) -> None:
+def order_revised(connection: Connection, event: events.OrderRevised, position: int) -> None:
     """The order's view and its entry in the customer's order list."""
     document = json.dumps(order_document(event), separators=(",", ":"))
     row = {
@@ -147,26 +149,26 @@ def order_revised(session: Session, event: events.OrderRevised, position: int) -
         "position": position,
     }
     upsert(
-        session,
+        connection,
         Shape(order_view, tuple(row)),
         [row],
         then=(Shape(customer_order_view, tuple(entry), keep=("created_position",)), [entry]),
     )
 
 
-def stock_revised(session: Session, event: events.StockRevised, position: int) -> None:
+def stock_revised(connection: Connection, event: events.StockRevised, position: int) -> None:
     """Every batch of the sku, as the snapshot shows it (batches are never taken away)."""
     available = sum(batch.available for batch in event.batches)
     stock = {"sku": event.sku, "available": available, "position": position}
     rows = [_batch_row(event.sku, rank, batch) for rank, batch in enumerate(event.batches)]
     if not rows:
-        upsert(session, Shape(stock_view, tuple(stock)), [stock])
+        upsert(connection, Shape(stock_view, tuple(stock)), [stock])
         return
     batches = Shape(batch_view, tuple(rows[0]), count=len(rows))
-    upsert(session, Shape(stock_view, tuple(stock)), [stock], then=(batches, rows))
+    upsert(connection, Shape(stock_view, tuple(stock)), [stock], then=(batches, rows))
 
 
-def batch_added(session: Session, event: events.BatchAdded, position: int) -> None:
+def batch_added(connection: Connection, event: events.BatchAdded, position: int) -> None:
     """A new batch, and its units added to the sku's (a change that loads no other batch)."""
     stock = {"sku": event.sku, "available": event.quantity, "position": position}
     batch = events.BatchView(
@@ -178,7 +180,7 @@ def batch_added(session: Session, event: events.BatchAdded, position: int) -> No
     )
     row = _batch_row(event.sku, _UNRANKED, batch)
     upsert(
-        session,
+        connection,
         Shape(stock_view, tuple(stock), add=("available",)),
         [stock],
         then=(Shape(batch_view, tuple(row)), [row]),
@@ -212,12 +214,13 @@ PROJECTIONS: Mapping[type[Event], Projection] = {
 }
 
 
-def project(session: Session, envelopes: Sequence[Envelope]) -> None:
-    """Apply a commit's events to the read models, in the transaction that records them."""
+def project(connection: Connection, envelopes: Sequence[Envelope]) -> None:
+    """Apply a commit's events to the read models, through the connection of the transaction
+    that records them."""
     for envelope in envelopes:
         event = envelope.message
         projection = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
         if projection is not None:
             position = envelope.log_position
             assert position is not None, "events are projected once they are in the log"
-            projection(session, event, position)
+            projection(connection, event, position)

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table, func, select
-from sqlalchemy.orm import Session
 
 from seedwork.core.errors import MessageError
 from seedwork.core.messages import Event, utcnow
@@ -117,16 +116,12 @@ def _recent_floor(connection: Connection, outbox: Table, last: int) -> int:
 
 def _apply(connection: Connection, serializer: Serializer, rows: list[Any]) -> None:
     """Project every event of ``rows`` in the connection's transaction."""
-    session = Session(bind=connection)
-    try:
-        for position, envelope in rows:
-            try:
-                event = serializer.loads(envelope).message
-            except MessageError as error:
-                log.error("rebuild cannot read event id=%s error=%s", position, error)
-                continue
-            project = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
-            if project is not None:
-                project(session, event, position)
-    finally:
-        session.close()
+    for position, envelope in rows:
+        try:
+            event = serializer.loads(envelope).message
+        except MessageError as error:
+            log.error("rebuild cannot read event id=%s error=%s", position, error)
+            continue
+        project = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
+        if project is not None:
+            project(connection, event, position)

@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Connection, Table, TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 
 Row = Mapping[str, Any]
 
@@ -36,7 +35,7 @@ class Shape:
 
 
 def upsert(
-    session: Session,
+    connection: Connection,
     first: Shape,
     rows: Sequence[Row],
     then: tuple[Shape, Sequence[Row]] | None = None,
@@ -48,15 +47,15 @@ def upsert(
     parameters = _parameters("a", first, rows)
     if then is None:
         statement = _statement(first, None, False)
-        return session.execute(statement, parameters).first() is not None
+        return connection.execute(statement, parameters).first() is not None
     second, second_rows = then
     parameters.update(_parameters("b", second, second_rows))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_statement(first, second, True), parameters)
+    if connection.dialect.name == "postgresql":
+        connection.execute(_statement(first, second, True), parameters)
         return True
-    if session.execute(_statement(first, None, False), parameters).first() is None:
+    if connection.execute(_statement(first, None, False), parameters).first() is None:
         return False
-    session.execute(_statement(second, None, False, prefix="b"), parameters)
+    connection.execute(_statement(second, None, False, prefix="b"), parameters)
     return True
 
 

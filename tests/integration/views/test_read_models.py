@@ -11,7 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from shop.adapters.tables import seedwork_tables
 from shop.bootstrap import Shop
@@ -119,16 +118,16 @@ def test_an_event_handled_twice_or_late_changes_nothing(shop: Shop, views: SqlRe
         old = [shop.serializer.loads(row) for row in rows]
     shop.bus.dispatch_events(old)
     assert everything(shop) == before
-    with Session(shop.engine) as session, session.begin():
+    with shop.engine.begin() as connection:
         for position, envelope in enumerate(old, start=1):
             projector = projections.PROJECTIONS.get(type(envelope.message))
             if projector is not None:
-                projector(session, envelope.message, position)
+                projector(connection, envelope.message, position)
     assert everything(shop) == before
     # The oldest stock snapshot alone, late: the newer rows must stay as they are.
     oldest = next(e for e in old if isinstance(e.message, events.StockRevised))
-    with Session(shop.engine) as session, session.begin():
-        projections.stock_revised(session, oldest.message, 1)
+    with shop.engine.begin() as connection:
+        projections.stock_revised(connection, oldest.message, 1)
     assert everything(shop) == before
 
 
