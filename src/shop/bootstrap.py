@@ -25,7 +25,7 @@ from shop.adapters.failed_events import SqlFailedEvents
 from shop.adapters.tables import seedwork_tables
 from shop.adapters.unit_of_work import SqlShopUnitOfWork
 from shop.config import Settings
-from shop.views.projections import project
+from shop.views.projections.apply import project
 
 if TYPE_CHECKING:
     from seedwork.observability.metrics import Metrics

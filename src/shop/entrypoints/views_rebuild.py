@@ -1,8 +1,8 @@
 """``shop views rebuild``: the read models recreated from the event log, with a progress bar.
 
 The new views are built beside the live ones and swapped in at the end (see
-``shop.views.rebuild``): readers are served by the old views meanwhile and wait at most for
-the swap, which the command reports.
+``shop.views.projections.rebuild``): readers are served by the old views meanwhile and wait
+at most for the swap, which the command reports.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TextIO
 
 from shop.adapters.tables import seedwork_tables
 from shop.bootstrap import Shop
-from shop.views.rebuild import rebuild_views as rebuild
+from shop.views.projections.rebuild import rebuild_views as rebuild
 
 BAR_WIDTH = 30
 

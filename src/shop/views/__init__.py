@@ -1,1 +1,2 @@
-"""Read models: tables kept up to date by event handlers, queried directly into plain dicts."""
+"""Read models: ``documents`` (their shapes), ``projections`` (writing them from the events, inline
+or rebuilt from the log) and ``queries`` (reading them), over the ``tables`` they share."""

@@ -15,7 +15,7 @@ from shop.bootstrap import Shop
 from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.entrypoints.views_rebuild import rebuild_views
-from shop.views import rebuild
+from shop.views.projections import rebuild
 from shop.views.queries import SqlReadModels
 from shop.views.tables import customer_order_view
 from tests.integration.views.test_read_models import everything, placed_order, stocked

@@ -18,7 +18,7 @@ from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
 from shop.entrypoints.app import create_app
 from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
-from shop.views.projections import money, order_document
+from shop.views.documents import money, order_document
 from shop.views.queries import View
 from tests import auth
 

@@ -9,7 +9,7 @@ from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa
 from shop.entrypoints.api.http import answer, command, json_body, path_id, views
-from shop.views.projections import batch_document
+from shop.views.documents import batch_document
 
 inventory = Blueprint("inventory", __name__)
 

@@ -1,7 +1,7 @@
 """What each endpoint takes and answers, by method and Flask route rule, for the OpenAPI document.
 
 Bodies are the command classes less the fields the path or the server sets; answers are the
-view shapes (``shop.views.shapes``) and the API's own (``answers``). Error statuses follow from
+view shapes (``shop.views.documents``) and the API's own (``answers``). Error statuses follow from
 what an operation does: a body can be malformed (400, 413, 415, 422), a path names something
 that may not exist (404), a command may be refused by a rule (409), the database may be down
 (503), and a protected endpoint needs a token of the right role (401, 403).
@@ -13,7 +13,7 @@ import attrs
 
 from shop.domain import commands
 from shop.entrypoints.api import answers
-from shop.views import shapes
+from shop.views import documents as shapes
 
 JSON = "application/json"
 

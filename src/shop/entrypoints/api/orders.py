@@ -11,7 +11,7 @@ from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.api.door import send, visa
 from shop.entrypoints.api.http import answer, command, json_body, no_body, path_id, views
-from shop.views.projections import order_document
+from shop.views.documents import order_document
 
 orders = Blueprint("orders", __name__)
 

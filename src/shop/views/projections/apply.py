@@ -15,8 +15,8 @@ from sqlalchemy import Connection, update
 
 from seedwork.core.messages import Envelope, Event
 from shop.domain import events
-from shop.domain.money import Money
-from shop.views.statements import Shape, upsert
+from shop.views.documents import order_document
+from shop.views.projections.upserts import Shape, upsert
 from shop.views.tables import (
     batch_view,
     customer_order_view,
@@ -28,11 +28,6 @@ from shop.views.tables import (
 
 Projection = Callable[[Connection, Any, int], None]
 """Applies one event, at its log position, through the connection of the transaction."""
-
-
-def money(value: Money) -> dict[str, Any]:
-    """Money as the API shows it."""
-    return {"amount": value.amount, "currency": value.currency}
 
 
 def product_added(connection: Connection, event: events.ProductAdded, position: int) -> None:
@@ -82,51 +77,6 @@ def customer_registered(
         "position": position,
     }
     upsert(connection, Shape(customer_view, tuple(row)), [row])
-
-
-def order_document(event: events.OrderRevised) -> dict[str, Any]:
-    """The order view of CONTRACT §2 from an order snapshot."""
-    address = event.shipping_address
-    return {
-        "order_id": event.order_id,
-        "customer_id": event.customer_id,
-        "status": event.status,
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price": money(line.unit_price),
-                "line_total": money(line.line_total),
-                "batch_reference": line.batch_reference,
-            }
-            for line in event.lines
-        ],
-        "shipping_address": None
-        if address is None
-        else {
-            "street": address.street,
-            "city": address.city,
-            "postcode": address.postcode,
-            "country": address.country,
-        },
-        "subtotal": money(event.subtotal),
-        "discount": money(event.discount),
-        "shipping_cost": money(event.shipping_cost),
-        "total": money(event.total),
-    }
-
-
-def batch_document(sku: str, batch: events.BatchView) -> dict[str, Any]:
-    """One batch as the API shows it (``PUT /batches/<reference>/quantity``)."""
-    return {
-        "reference": batch.reference,
-        "sku": sku,
-        "eta": batch.eta.isoformat() if batch.eta is not None else None,
-        "quantity": batch.quantity,
-        "allocated": batch.allocated,
-        "available": batch.available,
-    }
 
 
 def order_revised(connection: Connection, event: events.OrderRevised, position: int) -> None:

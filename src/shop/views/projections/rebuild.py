@@ -2,7 +2,7 @@
 
 Readers keep using the current views while the new ones are built: the shadow tables are
 filled chunk by chunk, one short transaction each, on one connection that resolves the
-view tables' names to the shadows (see ``shop.views.shadow``): the log as it was at the
+view tables' names to the shadows (see ``shop.views.projections.shadow``): the log as it was at the
 start, then one pass over what came meanwhile (however busy the shop, the build ends). Only
 the swap is exclusive: it locks the live views, applies the events committed since (and those
 of the last ``RESCAN_SECONDS`` again: projections are idempotent, and an event whose
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from seedwork.core.errors import MessageError
 from seedwork.core.messages import Event, utcnow
 from seedwork.core.serialization import Serializer
-from shop.views.projections import PROJECTIONS
-from shop.views.shadow import shadow_for
+from shop.views.projections.apply import PROJECTIONS
+from shop.views.projections.shadow import shadow_for
 
 log = logging.getLogger("shop.views")
 
