@@ -16,7 +16,7 @@ from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain import events
 from shop.domain.money import Money
-from shop.entrypoints.failed_events_cli import failed_events_command
+from shop.entrypoints.cli.failed_events import failed_events_command
 from shop.service_layer.unit_of_work import ShopUnitOfWork
 from shop.views import tables as views
 

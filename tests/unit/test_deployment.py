@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shop.entrypoints.cli import build_parser
+from shop.entrypoints.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_VARIABLES = {

@@ -16,7 +16,7 @@ from seedwork.core.messages import Envelope
 from seedwork.testing.fakes import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.domain import events
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
 from shop.views.projections import money, order_document
 from shop.views.queries import View

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
-from shop.entrypoints import tokens_cli
+from shop.entrypoints.cli import tokens as tokens_cli
 from shop.entrypoints.heartbeat import ROLES
 from shop.redaction import Redactor
 
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the shop command line; returns the exit status."""
-    from shop.entrypoints import cli_errors
+    from shop.entrypoints.cli import errors as cli_errors
 
     args = build_parser().parse_args(argv)
     try:
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert failure is not None
         print(cli_errors.shown(failure, redact), file=sys.stderr)
         return failure.status
-    from shop.entrypoints import commands
+    from shop.entrypoints.cli import commands
     from shop.entrypoints.logging_setup import logging_configured
 
     with logging_configured(settings) as redact:
@@ -195,7 +195,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             print(cli_errors.shown(failure, redact), file=sys.stderr)
             return failure.status
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

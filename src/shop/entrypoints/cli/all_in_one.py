@@ -77,8 +77,8 @@ def _start(
     failed: threading.Event,
 ) -> None:
     from shop.adapters.tokens import TokenVerifier
-    from shop.entrypoints.app import create_app
-    from shop.entrypoints.dev_server import http_server
+    from shop.entrypoints.http.app import create_app
+    from shop.entrypoints.http.dev_server import http_server
     from shop.entrypoints.workers import start_workers
     from shop.migrations import upgrade
 

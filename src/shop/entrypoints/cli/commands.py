@@ -81,7 +81,7 @@ def stop_on_signals() -> threading.Event:
 
 def run_all(args: argparse.Namespace, settings: Settings) -> int:
     """Migrations, API, consumer and relay in one process."""
-    from shop.entrypoints.all_in_one import run_all as serve_all
+    from shop.entrypoints.cli.all_in_one import run_all as serve_all
 
     return serve_all(args, settings, stop_on_signals())
 
@@ -89,7 +89,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     """The API under gunicorn."""
     from shop.adapters.tokens import token_keys
-    from shop.entrypoints.gunicorn_app import serve
+    from shop.entrypoints.http.gunicorn_app import serve
 
     token_keys(settings.auth)  # no key to check tokens with: exit 2 now, not in every worker
 
@@ -145,14 +145,14 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
 
 def dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     """List or replay dead letters."""
-    from shop.entrypoints.dead_letters_cli import dead_letter_command
+    from shop.entrypoints.cli.dead_letters import dead_letter_command
 
     return dead_letter_command(args, _shop(settings))
 
 
 def failed_events(args: argparse.Namespace, settings: Settings) -> int:
     """List or replay events an in-process handler kept failing on."""
-    from shop.entrypoints.failed_events_cli import failed_events_command
+    from shop.entrypoints.cli.failed_events import failed_events_command
 
     return failed_events_command(args, _shop(settings))
 
@@ -166,7 +166,7 @@ def outbox_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the read models from the event log."""
-    from shop.entrypoints.views_rebuild import views_rebuild_command
+    from shop.entrypoints.cli.views_rebuild import views_rebuild_command
 
     return views_rebuild_command(_shop(settings))
 
@@ -178,7 +178,7 @@ def health(args: argparse.Namespace, settings: Settings) -> int:
 
 def tokens(args: argparse.Namespace, settings: Settings) -> int:
     """Issue an access token."""
-    from shop.entrypoints.tokens_cli import tokens_command
+    from shop.entrypoints.cli.tokens import tokens_command
 
     return tokens_command(args, settings)
 
