@@ -21,11 +21,16 @@ from errno import EADDRINUSE
 import attrs
 from werkzeug.serving import BaseWSGIServer
 
+from shop.adapters.tokens import TokenVerifier
 from shop.bootstrap import bootstrap
 from shop.config import Settings
 from shop.entrypoints.embedded_redis import EmbeddedRedis, embedded_url
 from shop.entrypoints.heartbeat import start_heartbeat
+from shop.entrypoints.http.app import create_app
+from shop.entrypoints.http.dev_server import http_server
+from shop.entrypoints.workers import start_workers
 from shop.errors import StartupFailed
+from shop.migrations import upgrade
 from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
@@ -76,11 +81,6 @@ def _start(
     started: contextlib.ExitStack,
     failed: threading.Event,
 ) -> None:
-    from shop.adapters.tokens import TokenVerifier
-    from shop.entrypoints.http.app import create_app
-    from shop.entrypoints.http.dev_server import http_server
-    from shop.entrypoints.workers import start_workers
-    from shop.migrations import upgrade
 
     listening = started.enter_context(_listen(args.host, args.port))
     tokens = TokenVerifier.from_settings(settings.auth, create=True)

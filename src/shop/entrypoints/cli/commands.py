@@ -12,10 +12,22 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from seedwork.core.supervision import WorkerGaveUp
+from shop.adapters.database import create_database_engine
+from shop.adapters.tokens import token_keys
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
+from shop.entrypoints.cli.all_in_one import run_all as serve_all
+from shop.entrypoints.cli.dead_letters import dead_letter_command
+from shop.entrypoints.cli.failed_events import failed_events_command
+from shop.entrypoints.cli.tokens import tokens_command
+from shop.entrypoints.cli.views_rebuild import views_rebuild_command
+from shop.entrypoints.documents.asyncapi import asyncapi_document
+from shop.entrypoints.documents.openapi import openapi_document
 from shop.entrypoints.embedded_redis import find_embedded_redis
 from shop.entrypoints.heartbeat import health_command, start_heartbeat
+from shop.entrypoints.workers import outbox_status_command, run_consumer_loop, run_relay_loop
+from shop.migrations import upgrade
 from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
@@ -46,8 +58,6 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the migrations."""
-    from shop.adapters.database import create_database_engine
-    from shop.migrations import upgrade
 
     engine = create_database_engine(settings.database_url)
     try:
@@ -81,18 +91,18 @@ def stop_on_signals() -> threading.Event:
 
 def run_all(args: argparse.Namespace, settings: Settings) -> int:
     """Migrations, API, consumer and relay in one process."""
-    from shop.entrypoints.cli.all_in_one import run_all as serve_all
 
     return serve_all(args, settings, stop_on_signals())
 
 
 def run_api(args: argparse.Namespace, settings: Settings) -> int:
     """The API under gunicorn."""
-    from shop.adapters.tokens import token_keys
+
+    # The one import left in a function: gunicorn is loaded by the command that runs it only,
+    # never by a consumer or a relay (``shop --help`` imports none of this module at all).
     from shop.entrypoints.http.gunicorn_app import serve
 
     token_keys(settings.auth)  # no key to check tokens with: exit 2 now, not in every worker
-
     return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
@@ -105,8 +115,6 @@ def _require_redis(settings: Settings) -> bool:
 
 def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
     """Consume commands from Redis until stopped."""
-    from seedwork.core.supervision import WorkerGaveUp
-    from shop.entrypoints.workers import run_consumer_loop
 
     if not _require_redis(settings):
         return 2
@@ -127,7 +135,6 @@ def run_consumer(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     """Relay the outbox to Redis until stopped."""
-    from shop.entrypoints.workers import run_relay_loop
 
     if not _require_redis(settings):
         return 2
@@ -145,28 +152,24 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
 
 def dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     """List or replay dead letters."""
-    from shop.entrypoints.cli.dead_letters import dead_letter_command
 
     return dead_letter_command(args, _shop(settings))
 
 
 def failed_events(args: argparse.Namespace, settings: Settings) -> int:
     """List or replay events an in-process handler kept failing on."""
-    from shop.entrypoints.cli.failed_events import failed_events_command
 
     return failed_events_command(args, _shop(settings))
 
 
 def outbox_status(args: argparse.Namespace, settings: Settings) -> int:
     """Print pending, failed and the oldest pending age of the outbox."""
-    from shop.entrypoints.workers import outbox_status_command
 
     return outbox_status_command(_shop(settings))
 
 
 def views_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the read models from the event log."""
-    from shop.entrypoints.cli.views_rebuild import views_rebuild_command
 
     return views_rebuild_command(_shop(settings))
 
@@ -178,21 +181,18 @@ def health(args: argparse.Namespace, settings: Settings) -> int:
 
 def tokens(args: argparse.Namespace, settings: Settings) -> int:
     """Issue an access token."""
-    from shop.entrypoints.cli.tokens import tokens_command
 
     return tokens_command(args, settings)
 
 
 def print_openapi(args: argparse.Namespace, settings: Settings) -> int:
     """Print the OpenAPI document that ``GET /openapi.json`` serves."""
-    from shop.entrypoints.documents.openapi import openapi_document
 
     return _print_json(openapi_document())
 
 
 def print_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
     """Print the AsyncAPI document that ``GET /asyncapi.json`` serves, for the configured prefix."""
-    from shop.entrypoints.documents.asyncapi import asyncapi_document
 
     return _print_json(asyncapi_document(settings.channel_prefix))
 

@@ -16,6 +16,7 @@ import threading
 from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetter, DeadLetterStore
 from shop.bootstrap import Shop
+from shop.entrypoints.workers import build_consumer
 
 PATIENCE = 30.0
 PAGE = 100
@@ -23,7 +24,6 @@ PAGE = 100
 
 def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
     """``shop dead-letters list`` and ``shop dead-letters replay ID | --all [--error KIND]``."""
-    from shop.entrypoints.workers import build_consumer
 
     try:
         if args.dead_command == "replay" and args.error is not None and not args.all:

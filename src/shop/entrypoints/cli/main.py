@@ -8,12 +8,14 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
 from shop.entrypoints.cli import tokens as tokens_cli
 from shop.entrypoints.heartbeat import ROLES
+from shop.entrypoints.logging_setup import logging_configured
 from shop.redaction import Redactor
 
 log = logging.getLogger("shop")
@@ -89,7 +91,6 @@ def _workers(value: str) -> int:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("shop")
@@ -162,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the shop command line; returns the exit status."""
+
+    # Deliberately lazy, once: what the commands need (SQLAlchemy, Redis, Flask, the bootstrap)
+    # is imported after the arguments parse, so ``shop --help`` and a usage error stay fast.
+    from shop.entrypoints.cli import commands
     from shop.entrypoints.cli import errors as cli_errors
 
     args = build_parser().parse_args(argv)
@@ -178,8 +183,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert failure is not None
         print(cli_errors.shown(failure, redact), file=sys.stderr)
         return failure.status
-    from shop.entrypoints.cli import commands
-    from shop.entrypoints.logging_setup import logging_configured
 
     with logging_configured(settings) as redact:
         try:

@@ -6,7 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from shop.adapters.tokens import issue_token, token_keys
 from shop.config import Settings
+from shop.domain.visa import Role
 
 ROLE_NAMES = ("customer", "warehouse", "staff")
 MAX_TTL = 366 * 24 * 3600
@@ -41,8 +43,6 @@ def add_parser(commands: Any) -> None:
 
 def tokens_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print a token; exit 2 with one line when it cannot be made here."""
-    from shop.adapters.tokens import issue_token, token_keys
-    from shop.domain.visa import Role
 
     role = Role(args.role)
     if (role == Role.CUSTOMER) != (args.customer_id is not None):

@@ -3,7 +3,9 @@
 Metrics across workers: each worker's counters go to files in ``PROMETHEUS_MULTIPROC_DIR``
 that a scrape of any worker adds up. Unless the operator set that variable (a directory
 shared with ``shop consumer`` and ``shop relay``, say), each server run gets a fresh one,
-removed when it stops; it is set before any worker imports ``prometheus_client``.
+removed when it stops; it is set before any worker imports ``prometheus_client``. That is why
+the imports in functions here are deliberate: the app and the metrics are loaded in each worker,
+after the directory is set, never in the master.
 """
 
 from __future__ import annotations
