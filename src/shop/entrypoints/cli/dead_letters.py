@@ -9,26 +9,97 @@ database at most ``PATIENCE`` seconds in all, then keeps what is left for a late
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
+from collections.abc import Callable
+
+import click
 
 from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetter, DeadLetterStore
 from shop.bootstrap import Shop
+from shop.config import Settings
+from shop.entrypoints.cli.params import Group, Number, Shaped
+from shop.entrypoints.cli.runner import Redis, execute, operational_shop, runs
 from shop.entrypoints.workers import build_consumer
 
 PATIENCE = 30.0
 PAGE = 100
 
 
-def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
-    """``shop dead-letters list`` and ``shop dead-letters replay ID | --all [--error KIND]``."""
+LIMIT = Number("the limit", 1)
+_LARGEST_ENTRY_PART = 2**64 - 1
+ENTRY_ID = Shaped(
+    "ID",
+    r"(\d{1,20})-(\d{1,20})",
+    "not a dead-letter id: {value} (ids look like 1732355000000-0; see 'shop dead-letters list')",
+    check=lambda found: all(int(part) <= _LARGEST_ENTRY_PART for part in found.groups()),
+)
+ERROR_KIND = Shaped(
+    "KIND",
+    r"[A-Za-z][A-Za-z0-9_]{0,63}",
+    "not an error kind: {value} (the word before the first colon of a dead letter's error,"
+    " e.g. InvalidField; see 'shop dead-letters list')",
+)
 
+
+@click.group("dead-letters", cls=Group)
+def dead_letters() -> None:
+    """Messages that could not be processed: list them, replay one or every one (of a kind)."""
+
+
+@dead_letters.command("list")
+@click.option("--limit", type=LIMIT, default=50, help="at most this many, oldest first")
+@runs(redis=Redis.ASKED)
+def list_command(settings: Settings, limit: int) -> int:
+    """List dead letters, oldest first."""
+    return dead_letter_command(
+        operational_shop(settings), lambda consumer, stop: _list(consumer.dead_letters, limit)
+    )
+
+
+@dead_letters.command("replay")
+@click.argument("entry_id", metavar="[ID]", required=False, type=ENTRY_ID)
+@click.option("--all", "every", is_flag=True, help="every dead letter, oldest first")
+@click.option(
+    "--error",
+    "kind",
+    metavar="KIND",
+    type=ERROR_KIND,
+    help="with --all: only those whose error is of this kind (e.g. InvalidField)",
+)
+def replay_command(entry_id: str | None, every: bool, kind: str | None) -> int:
+    """Re-drive one dead letter (ID, as listed), or every one (--all), or every one of a kind."""
+    if entry_id is None and not every:
+        raise click.UsageError(
+            "one of the arguments id --all is required", click.get_current_context()
+        )
+    if entry_id is not None and every:
+        raise click.UsageError(
+            "argument --all: not allowed with argument id", click.get_current_context()
+        )
+    if kind is not None and not every:
+        print("shop: --error KIND goes with --all", file=sys.stderr)
+        return 2
+
+    def body(settings: Settings) -> int:
+        if every:
+            return dead_letter_command(
+                operational_shop(settings), lambda consumer, stop: _replay_all(consumer, kind, stop)
+            )
+        assert entry_id is not None
+        return dead_letter_command(
+            operational_shop(settings), lambda consumer, stop: _replay_one(consumer, entry_id, stop)
+        )
+
+    return execute(body, redis=Redis.ASKED)
+
+
+def dead_letter_command(
+    shop: Shop, action: Callable[[CommandConsumer, threading.Event], int]
+) -> int:
+    """Run ``action`` with the consumer of the dead letters; a replay waits ``PATIENCE`` at most."""
     try:
-        if args.dead_command == "replay" and args.error is not None and not args.all:
-            print("shop: --error KIND goes with --all", file=sys.stderr)
-            return 2
         if shop.redis is None:
             print(
                 "shop: REDIS_URL must be set for this command (or run it in the directory of a"
@@ -37,16 +108,12 @@ def dead_letter_command(args: argparse.Namespace, shop: Shop) -> int:
             )
             return 2
         consumer = build_consumer(shop)
-        if args.dead_command == "list":
-            return _list(consumer.dead_letters, args.limit)
         stop = threading.Event()
         timer = threading.Timer(PATIENCE, stop.set)
         timer.daemon = True
         timer.start()
         try:
-            if args.all:
-                return _replay_all(consumer, args.error, stop)
-            return _replay_one(consumer, args.id, stop)
+            return action(consumer, stop)
         finally:
             timer.cancel()
     finally:

@@ -8,28 +8,64 @@ that handler's inbox row shows it was applied.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Callable
+
+import click
 
 from seedwork.core.errors import MessageError
 from shop.adapters import orm
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import Shop
+from shop.config import Settings
+from shop.entrypoints.cli.params import Group, Number, Shaped
+from shop.entrypoints.cli.runner import operational_shop, runs
+
+LIMIT = Number("the limit", 1)
+FAILURE_ID = Shaped(
+    "ID",
+    r"[1-9]\d{0,17}",
+    "not a failed-event id: {value} (a positive number; see 'shop failed-events list')",
+    convert=int,
+)
 
 
-def failed_events_command(args: argparse.Namespace, shop: Shop) -> int:
-    """``shop failed-events list`` and ``shop failed-events replay ID``."""
+@click.group("failed-events", cls=Group)
+def failed_events() -> None:
+    """Events an in-process handler kept failing on: list them, replay one once fixed."""
+
+
+@failed_events.command("list")
+@click.option("--limit", type=LIMIT, default=50, help="at most this many, oldest first")
+@runs()
+def list_command(settings: Settings, limit: int) -> int:
+    """List the failures not replayed yet, oldest first."""
+    return failed_events_command(
+        operational_shop(settings), lambda shop, store: list_failures(store, limit)
+    )
+
+
+@failed_events.command("replay")
+@click.argument("failure_id", metavar="ID", type=FAILURE_ID)
+@runs()
+def replay_command(settings: Settings, failure_id: int) -> int:
+    """Dispatch one failed event again (ID, as listed)."""
+    return failed_events_command(
+        operational_shop(settings), lambda shop, store: replay_failure(shop, store, failure_id)
+    )
+
+
+def failed_events_command(shop: Shop, action: Callable[[Shop, SqlFailedEvents], int]) -> int:
+    """Run ``action`` with the store of failed events of ``shop``, then close it."""
     tables = orm.seedwork_tables
     store = SqlFailedEvents(shop.engine, tables.failed_events, shop.serializer, tables.inbox)
     try:
-        if args.failed_command == "list":
-            return _list(store, args.limit)
-        return _replay(shop, store, args.id)
+        return action(shop, store)
     finally:
         shop.close()
 
 
-def _list(store: SqlFailedEvents, limit: int) -> int:
+def list_failures(store: SqlFailedEvents, limit: int) -> int:
     failures = store.unreplayed(limit)
     if not failures:
         print("no failed events")
@@ -45,7 +81,7 @@ def _list(store: SqlFailedEvents, limit: int) -> int:
     return 0
 
 
-def _replay(shop: Shop, store: SqlFailedEvents, failure_id: int) -> int:
+def replay_failure(shop: Shop, store: SqlFailedEvents, failure_id: int) -> int:
     failure = store.get(failure_id)
     if failure is None:
         return _refuse(f"no failed event with id {failure_id}")

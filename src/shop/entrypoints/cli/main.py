@@ -1,200 +1,144 @@
-"""The ``shop`` command line (CONTRACT §1)."""
+"""The ``shop`` command line (CONTRACT §1): the commands, and what a usage error looks like.
+
+Each command lives in the module of its family; this one names them and imports a module only
+when its command runs (``LazyGroup``): what the commands need (SQLAlchemy, Redis, Flask,
+gunicorn, the bootstrap) stays unimported by ``shop --help`` and by a usage error.
+"""
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import re
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import NoReturn
+from typing import Any
 
-from seedwork.core.errors import ConfigurationError
-from shop.config import Settings
-from shop.entrypoints.cli import tokens as tokens_cli
-from shop.entrypoints.heartbeat import ROLES
-from shop.entrypoints.logging_setup import logging_configured
-from shop.redaction import Redactor
+import attrs
+import click
 
-log = logging.getLogger("shop")
-
-#: Commands that talk to Redis, and whether they wait for one that is down.
-_REDIS_COMMANDS = {"run": True, "api": True, "consumer": True, "relay": True, "dead-letters": False}
-_LARGEST_ENTRY_PART = 2**64 - 1
+from shop.entrypoints.cli.params import CONTEXT, Group, usage_line
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (CONTRACT §1), exit status 2."""
+@attrs.frozen
+class Entry:
+    """A command of ``shop``: where it is defined (``module:name``), and its line in the help."""
 
-    def error(self, message: str) -> NoReturn:
-        """Say what is wrong in one line, and exit 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+    where: str
+    summary: str
 
 
-def _port(value: str) -> int:
+#: The commands, in the order ``shop --help`` lists them.
+COMMANDS = {
+    "run": Entry("roles:run", "all-in-one: migrations, API, consumer and relay"),
+    "api": Entry("roles:api", "serve the HTTP API under gunicorn"),
+    "consumer": Entry("roles:consumer", "consume commands from Redis"),
+    "relay": Entry("roles:relay", "relay the outbox to Redis"),
+    "db": Entry("operations:db", "database migrations"),
+    "dead-letters": Entry("dead_letters:dead_letters", "messages that could not be processed"),
+    "failed-events": Entry(
+        "failed_events:failed_events", "events an in-process handler kept failing on"
+    ),
+    "outbox": Entry("operations:outbox", "the outbox of events"),
+    "views": Entry("operations:views", "read models"),
+    "openapi": Entry("operations:openapi", "print the OpenAPI 3.1 document of the HTTP API"),
+    "asyncapi": Entry(
+        "operations:asyncapi", "print the AsyncAPI 3.0 document of the Redis channels"
+    ),
+    "health": Entry("roles:health", "exit 0 if a role beats in this directory"),
+    "tokens": Entry("tokens:tokens", "access tokens for the HTTP API"),
+}
+
+
+class LazyGroup(Group):
+    """A group whose commands are imported when one is run or asked for its help."""
+
+    def __init__(self, *args: Any, commands: Mapping[str, Entry], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entries = commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands' names, in the table's order."""
+        return list(self.entries)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, its module imported now; None for a name that is no command."""
+        entry = self.entries.get(cmd_name)
+        if entry is None:
+            return None
+        module, name = entry.where.split(":")
+        command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands from the table, importing none of them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, entry.summary) for name, entry in self.entries.items()])
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
     try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0: any free port), got {port}")
-    return port
-
-
-def _limit(value: str) -> int:
-    try:
-        limit = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if limit < 1:
-        raise argparse.ArgumentTypeError(f"the limit must be 1 or more, got {limit}")
-    return limit
-
-
-def _entry_id(value: str) -> str:
-    parts = re.fullmatch(r"(\d{1,20})-(\d{1,20})", value)
-    if parts is None or any(int(part) > _LARGEST_ENTRY_PART for part in parts.groups()):
-        raise argparse.ArgumentTypeError(
-            f"not a dead-letter id: {value!r} (ids look like 1732355000000-0; see "
-            "'shop dead-letters list')"
-        )
-    return value
-
-
-def _error_kind(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", value):
-        raise argparse.ArgumentTypeError(
-            f"not an error kind: {value!r} (the word before the first colon of a dead letter's"
-            " error, e.g. InvalidField; see 'shop dead-letters list')"
-        )
-    return value
-
-
-def _failure_id(value: str) -> int:
-    if not re.fullmatch(r"[1-9]\d{0,17}", value):
-        raise argparse.ArgumentTypeError(
-            f"not a failed-event id: {value!r} (a positive number; see 'shop failed-events list')"
-        )
-    return int(value)
-
-
-def _workers(value: str) -> int:
-    try:
-        workers = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 1 <= workers <= 64:
-        raise argparse.ArgumentTypeError(f"workers must be 1-64, got {workers}")
-    return workers
-
-
-def _version() -> str:
-
-    try:
-        return version("shop")
+        installed = version("shop")
     except PackageNotFoundError:  # run from the sources without being installed
-        return "(not installed)"
+        installed = "(not installed)"
+    click.echo(f"shop {installed}")
+    ctx.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every sub-command."""
-    parser = _Parser(prog="shop", description="shop: e-commerce order management")
-    parser.add_argument("--version", action="version", version=f"shop {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser("run", help="all-in-one: migrations, API, consumer and relay")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=_port, default=8000)
-    api = commands.add_parser("api", help="serve the HTTP API under gunicorn")
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=_port, default=8000)
-    api.add_argument("--workers", type=_workers, default=2)
-    consumer = commands.add_parser("consumer", help="consume commands from Redis")
-    consumer.add_argument(
-        "--workers",
-        type=_workers,
-        default=4,
-        help="commands applied side by side, one batch or order per worker (default 4)",
-    )
-    commands.add_parser("relay", help="relay the outbox to Redis")
-    db = commands.add_parser("db", help="database migrations")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply every migration")
-    dead = commands.add_parser("dead-letters", help="messages that could not be processed")
-    dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
-    dead_list = dead_commands.add_parser("list", help="list dead letters")
-    dead_list.add_argument("--limit", type=_limit, default=50)
-    replay = dead_commands.add_parser(
-        "replay", help="re-drive one dead letter, or every one (of a kind)"
-    )
-    which = replay.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", nargs="?", type=_entry_id, help="the dead letter's id, as listed")
-    which.add_argument("--all", action="store_true", help="every dead letter, oldest first")
-    replay.add_argument(
-        "--error",
-        metavar="KIND",
-        type=_error_kind,
-        help="with --all: only those whose error is of this kind (e.g. InvalidField)",
-    )
-    failed = commands.add_parser(
-        "failed-events", help="events an in-process handler kept failing on"
-    )
-    failed_commands = failed.add_subparsers(dest="failed_command", required=True, metavar="ACTION")
-    failed_list = failed_commands.add_parser("list", help="list failures not replayed yet")
-    failed_list.add_argument("--limit", type=_limit, default=50)
-    failed_replay = failed_commands.add_parser("replay", help="dispatch one failed event again")
-    failed_replay.add_argument("id", type=_failure_id, help="the failure's id, as listed")
-    outbox = commands.add_parser("outbox", help="the outbox of events")
-    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
-    outbox_commands.add_parser("status", help="pending, failed and oldest pending age")
-    views = commands.add_parser("views", help="read models")
-    views_commands = views.add_subparsers(dest="views_command", required=True, metavar="ACTION")
-    views_commands.add_parser("rebuild", help="rebuild the read models from the event log")
-    commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the HTTP API")
-    commands.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of the Redis channels")
-    health = commands.add_parser(
-        "health", help="exit 0 if a role beats in this directory (a container's health check)"
-    )
-    health.add_argument("--role", required=True, choices=ROLES)
-    tokens_cli.add_parser(commands)
-    return parser
+@click.group(
+    "shop", cls=LazyGroup, commands=COMMANDS, subcommand_metavar="COMMAND", context_settings=CONTEXT
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print the version and exit.",
+)
+def shop() -> None:
+    """shop: e-commerce order management.
+
+    Settings come from the environment (DATABASE_URL, REDIS_URL, SHOP_*; see the README).
+    """
+
+
+def resolve(argv: Sequence[str]) -> click.Command:
+    """The command ``argv`` names, its arguments parsed and checked, nothing run.
+
+    Raises ``click.UsageError`` as ``shop`` would refuse them (a deployment's commands are checked
+    this way without running them).
+    """
+    command: click.Command = shop
+    args = list(argv)
+    name = "shop"
+    parent: click.Context | None = None
+    while isinstance(command, click.Group):
+        parent = click.Context(command, info_name=name, parent=parent)
+        if not args:
+            command.parse_args(parent, [])  # refuses an empty command line
+        name, *args = args
+        found = command.get_command(parent, name)
+        if found is None:
+            raise click.UsageError(f"No such command {name!r}.", parent)
+        command = found
+    command.make_context(name, args, parent=parent)
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the shop command line; returns the exit status."""
-
-    # Deliberately lazy, once: what the commands need (SQLAlchemy, Redis, Flask, the bootstrap)
-    # is imported after the arguments parse, so ``shop --help`` and a usage error stay fast.
-    from shop.entrypoints.cli import commands
-    from shop.entrypoints.cli import errors as cli_errors
-
-    args = build_parser().parse_args(argv)
+    """Run the shop command line; returns the exit status (exits 2 on a usage error)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        settings = Settings.from_env()
-    except ConfigurationError as error:
-        # Settings that do not load are shown redacted of whatever passwords they hold.
-        redact = Redactor.of_urls(
-            os.environ.get("DATABASE_URL"),
-            os.environ.get("REDIS_URL"),
-            secrets=[os.environ.get("SHOP_AUTH_SECRET") or ""],
-        )
-        failure = cli_errors.explain(error)
-        assert failure is not None
-        print(cli_errors.shown(failure, redact), file=sys.stderr)
-        return failure.status
-
-    with logging_configured(settings) as redact:
-        try:
-            if args.command in _REDIS_COMMANDS:
-                cli_errors.check_redis(
-                    settings.redis_url, tolerate_unreachable=_REDIS_COMMANDS[args.command]
-                )
-            return commands.dispatch(args, settings)
-        except Exception as error:  # told in one line, or logged (redacted)
-            failure = cli_errors.explain(error)
-            if failure is None:
-                log.exception("shop %s stopped by an unexpected error", args.command)
-                return 1
-            print(cli_errors.shown(failure, redact), file=sys.stderr)
-            return failure.status
+        status = shop.main(args, prog_name="shop", standalone_mode=False)
+    except click.UsageError as error:
+        print(usage_line(error), file=sys.stderr)
+        raise SystemExit(2) from None
+    except click.Abort:
+        return 130
+    except click.ClickException as error:
+        print(f"shop: {error.format_message()}", file=sys.stderr)
+        return error.exit_code
+    return status if isinstance(status, int) else 0

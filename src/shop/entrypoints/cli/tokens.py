@@ -2,54 +2,55 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import Any
+
+import click
 
 from shop.adapters.tokens import issue_token, token_keys
 from shop.config import Settings
 from shop.domain.visa import Role
+from shop.entrypoints.cli.params import Group, Number, OneOf, Shaped
+from shop.entrypoints.cli.runner import runs
 
 ROLE_NAMES = ("customer", "warehouse", "staff")
 MAX_TTL = 366 * 24 * 3600
+SUBJECT = Shaped(
+    "text",
+    r".{1,200}",
+    "a subject is 1-200 printable characters",
+    check=lambda found: found[0].isprintable(),
+)
+CUSTOMER_ID = Shaped(
+    "text",
+    r".{1,200}",
+    "a customer id is 1-200 printable characters",
+    check=lambda found: found[0].isprintable(),
+)
+TTL = Number("the ttl", 1, MAX_TTL, unit=" seconds")
 
 
-def _subject(value: str) -> str:
-    if not value or len(value) > 200 or not value.isprintable():
-        raise argparse.ArgumentTypeError("a subject is 1-200 printable characters")
-    return value
+@click.group("tokens", cls=Group)
+def tokens() -> None:
+    """Access tokens for the HTTP API."""
 
 
-def _ttl(value: str) -> int:
-    try:
-        ttl = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not 1 <= ttl <= MAX_TTL:
-        raise argparse.ArgumentTypeError(f"the ttl must be 1-{MAX_TTL} seconds, got {ttl}")
-    return ttl
+@tokens.command("issue")
+@click.option("--role", required=True, type=OneOf(ROLE_NAMES), help="what the token may do")
+@click.option("--subject", required=True, type=SUBJECT, help="who the token is for")
+@click.option("--customer-id", type=CUSTOMER_ID, help="the customer a customer token speaks for")
+@click.option("--ttl", type=TTL, default=3600, help="seconds it is valid")
+@runs()
+def issue(settings: Settings, role: str, subject: str, customer_id: str | None, ttl: int) -> int:
+    """Print a signed access token made with the configured secret."""
+    return tokens_command(settings, Role(role), subject, customer_id, ttl)
 
 
-def add_parser(commands: Any) -> None:
-    """Add ``tokens issue`` to the sub-commands."""
-    tokens = commands.add_parser("tokens", help="access tokens for the HTTP API")
-    actions = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
-    issue = actions.add_parser("issue", help="print a signed access token")
-    issue.add_argument("--role", required=True, choices=ROLE_NAMES)
-    issue.add_argument("--subject", required=True, type=_subject, help="who the token is for")
-    issue.add_argument("--customer-id", help="the customer a customer token speaks for")
-    issue.add_argument("--ttl", type=_ttl, default=3600, help="seconds it is valid (3600)")
-
-
-def tokens_command(args: argparse.Namespace, settings: Settings) -> int:
+def tokens_command(
+    settings: Settings, role: Role, subject: str, customer_id: str | None, ttl: int
+) -> int:
     """Print a token; exit 2 with one line when it cannot be made here."""
-
-    role = Role(args.role)
-    if (role == Role.CUSTOMER) != (args.customer_id is not None):
+    if (role == Role.CUSTOMER) != (customer_id is not None):
         print("shop: --customer-id is needed with --role customer, and only then", file=sys.stderr)
-        return 2
-    if args.customer_id is not None and not _subject_ok(args.customer_id):
-        print("shop: --customer-id must be 1-200 printable characters", file=sys.stderr)
         return 2
     keys = token_keys(settings.auth)
     print(
@@ -57,13 +58,9 @@ def tokens_command(args: argparse.Namespace, settings: Settings) -> int:
             keys,
             settings.auth,
             role=role,
-            subject=args.subject,
-            customer_id=args.customer_id,
-            ttl=args.ttl,
+            subject=subject,
+            customer_id=customer_id,
+            ttl=ttl,
         )
     )
     return 0
-
-
-def _subject_ok(value: str) -> bool:
-    return bool(value) and len(value) <= 200 and value.isprintable()
