@@ -19,6 +19,7 @@ from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetter, DeadLetterStore
 from shop.bootstrap import Shop
 from shop.config import Settings
+from shop.entrypoints.cli.kept import Listing, replay_one
 from shop.entrypoints.cli.params import Group, Number, Shaped
 from shop.entrypoints.cli.runner import Redis, execute, operational_shop, runs
 from shop.entrypoints.workers import build_consumer
@@ -125,18 +126,16 @@ def kind_of(letter: DeadLetter) -> str:
     return letter.error.partition(":")[0].strip()
 
 
+LISTING = Listing[DeadLetter](
+    "dead letters",
+    [("ID", 18), ("FAILED AT", 32), ("CHANNEL", 36), ("ERROR / MESSAGE", 0)],
+    lambda letter: (letter.id, letter.failed_at, letter.channel, letter.error),
+    lambda letter: letter.message if len(letter.message) <= 80 else letter.message[:77] + "...",
+)
+
+
 def _list(store: DeadLetterStore, limit: int) -> int:
-    letters = store.list(limit)
-    if not letters:
-        print("no dead letters")
-        return 0
-    print(f"{'ID':<18} {'FAILED AT':<32} {'CHANNEL':<36} ERROR / MESSAGE")
-    for letter in letters:
-        excerpt = letter.message if len(letter.message) <= 80 else letter.message[:77] + "..."
-        print(f"{letter.id:<18} {letter.failed_at:<32} {letter.channel:<36} {letter.error}")
-        print(f"{'':<18} {excerpt}")
-    print(f"{len(letters)} of {store.count()} dead letters")
-    return 0
+    return LISTING.show(store.list(limit), store.count)
 
 
 def _replay(consumer: CommandConsumer, letter: DeadLetter, stop: threading.Event) -> str:
@@ -150,16 +149,13 @@ def _replay(consumer: CommandConsumer, letter: DeadLetter, stop: threading.Event
 
 
 def _replay_one(consumer: CommandConsumer, entry_id: str, stop: threading.Event) -> int:
-    letter = consumer.dead_letters.get(entry_id)
-    if letter is None:
-        print(f"shop: no dead letter with id {entry_id!r}", file=sys.stderr)
-        return 1
-    error = _replay(consumer, letter, stop)
-    if error:
-        print(f"shop: replay of {entry_id} failed: {error}", file=sys.stderr)
-        return 1
-    print(f"replayed {entry_id}: applied, and removed from the dead letters")
-    return 0
+    return replay_one(
+        "dead letter",
+        entry_id,
+        consumer.dead_letters.get(entry_id),
+        lambda letter: _replay(consumer, letter, stop),
+        lambda letter: "applied, and removed from the dead letters",
+    )
 
 
 def _replay_all(consumer: CommandConsumer, kind: str | None, stop: threading.Event) -> int:

@@ -8,16 +8,16 @@ that handler's inbox row shows it was applied.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 import click
 
 from seedwork.core.errors import MessageError
 from shop.adapters import orm
-from shop.adapters.failed_events import SqlFailedEvents
+from shop.adapters.failed_events import FailedEvent, SqlFailedEvents
 from shop.bootstrap import Shop
 from shop.config import Settings
+from shop.entrypoints.cli.kept import Listing, Refused, replay_one
 from shop.entrypoints.cli.params import Group, Number, Shaped
 from shop.entrypoints.cli.runner import operational_shop, runs
 
@@ -65,44 +65,50 @@ def failed_events_command(shop: Shop, action: Callable[[Shop, SqlFailedEvents], 
         shop.close()
 
 
+LISTING = Listing[FailedEvent](
+    "failed events",
+    [("ID", 8), ("FAILED AT", 33), ("EVENT", 22), ("MESSAGE ID", 37), ("HANDLER / ERROR", 0)],
+    lambda failure: (
+        failure.id,
+        failure.failed_at.isoformat(),
+        failure.type,
+        failure.message_id,
+        failure.handler,
+    ),
+    lambda failure: failure.error,
+)
+
+
 def list_failures(store: SqlFailedEvents, limit: int) -> int:
-    failures = store.unreplayed(limit)
-    if not failures:
-        print("no failed events")
-        return 0
-    print(f"{'ID':<8} {'FAILED AT':<33} {'EVENT':<22} {'MESSAGE ID':<37} HANDLER / ERROR")
-    for failure in failures:
-        print(
-            f"{failure.id:<8} {failure.failed_at.isoformat():<33} {failure.type:<22} "
-            f"{failure.message_id:<37} {failure.handler}"
-        )
-        print(f"{'':<8} {failure.error}")
-    print(f"{len(failures)} of {store.count_unreplayed()} failed events")
-    return 0
+    """Print the failures not replayed yet, oldest first."""
+    return LISTING.show(store.unreplayed(limit), store.count_unreplayed)
 
 
 def replay_failure(shop: Shop, store: SqlFailedEvents, failure_id: int) -> int:
+    """Dispatch a failed event again; it is marked replayed once its handler applied it."""
     failure = store.get(failure_id)
-    if failure is None:
-        return _refuse(f"no failed event with id {failure_id}")
-    if failure.replayed_at is not None:
+    if failure is not None and failure.replayed_at is not None:
         print(f"failed event {failure_id} was replayed at {failure.replayed_at.isoformat()}")
         return 0
+    return replay_one(
+        "failed event",
+        failure_id,
+        failure,
+        lambda failure: _dispatch_again(shop, store, failure),
+        lambda failure: f"{failure.handler} handled {failure.type} {failure.message_id}",
+        failed="failed again",
+    )
+
+
+def _dispatch_again(shop: Shop, store: SqlFailedEvents, failure: FailedEvent) -> str:
     try:
         envelope = shop.serializer.loads(failure.envelope)
     except MessageError as error:
-        return _refuse(f"failed event {failure_id} cannot be read: {error}")
+        raise Refused(f"failed event {failure.id} cannot be read: {error}") from None
     if failure.handler not in shop.bus.event_handler_names(type(envelope.message)):
-        return _refuse(f"no handler named {failure.handler} handles {failure.type} any more")
+        raise Refused(f"no handler named {failure.handler} handles {failure.type} any more")
     shop.bus.dispatch_events([envelope])
     if not store.applied(failure):
-        latest = store.latest_error(failure.message_id, failure.handler)
-        return _refuse(f"replay of {failure_id} failed again: {latest}")
+        return store.latest_error(failure.message_id, failure.handler) or "(no error recorded)"
     store.mark_replayed(failure.message_id, failure.handler)
-    print(f"replayed {failure_id}: {failure.handler} handled {failure.type} {failure.message_id}")
-    return 0
-
-
-def _refuse(reason: str) -> int:
-    print(f"shop: {reason}", file=sys.stderr)
-    return 1
+    return ""

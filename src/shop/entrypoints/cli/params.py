@@ -11,12 +11,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import click
 
 #: Every group and command: ``--help`` shows each option's default.
 CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
+@attrs.frozen
 class Number(click.ParamType[int]):
     """A whole number between ``low`` and ``high`` (no upper bound if None).
 
@@ -26,14 +28,11 @@ class Number(click.ParamType[int]):
 
     name = "integer"
 
-    def __init__(
-        self, what: str, low: int, high: int | None = None, *, unit: str = "", note: str = ""
-    ) -> None:
-        self.what = what
-        self.low = low
-        self.high = high
-        self.unit = unit
-        self.note = note
+    what: str
+    low: int
+    high: int | None = None
+    unit: str = attrs.field(default="", kw_only=True)
+    note: str = attrs.field(default="", kw_only=True)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
         """``1-64`` or ``1+``, in the usage line and the help."""

@@ -7,13 +7,14 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from seedwork.core.supervision import WorkerGaveUp
 from shop.adapters.tokens import token_keys
-from shop.bootstrap import bootstrap
+from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.entrypoints.cli.all_in_one import run_all
 from shop.entrypoints.cli.params import CONTEXT, Number, OneOf
@@ -65,39 +66,20 @@ def api(settings: Settings, host: str, port: int, workers: int) -> int:
 @runs(redis=Redis.AWAITED)
 def consumer(settings: Settings, workers: int) -> int:
     """Consume commands from Redis until stopped (SIGTERM or Ctrl-C)."""
-    if not _require_redis(settings):
-        return 2
-    stop = stop_on_signals()
-    shop = bootstrap(settings, wake_relays=True)  # its events go out through `shop relay`
-    heartbeat = start_heartbeat("consumer", stop)
-    try:
-        run_consumer_loop(shop, stop, workers=workers)
-    except WorkerGaveUp as error:
-        log.critical("shop consumer stopped: %s", error)
-        return 1
-    finally:
-        stop.set()
-        heartbeat.join()
-        shop.close()
-    return 0
+    # Its events go out through `shop relay`: wake it at each commit.
+    return _run_role(
+        "consumer",
+        settings,
+        lambda shop, stop: run_consumer_loop(shop, stop, workers=workers),
+        wake_relays=True,
+    )
 
 
 @click.command("relay", context_settings=CONTEXT)
 @runs(redis=Redis.AWAITED)
 def relay(settings: Settings) -> int:
     """Relay the outbox to Redis until stopped (SIGTERM or Ctrl-C)."""
-    if not _require_redis(settings):
-        return 2
-    stop = stop_on_signals()
-    shop = bootstrap(settings)
-    heartbeat = start_heartbeat("relay", stop)
-    try:
-        run_relay_loop(shop, stop)
-    finally:
-        stop.set()
-        heartbeat.join()
-        shop.close()
-    return 0
+    return _run_role("relay", settings, run_relay_loop)
 
 
 @click.command("health", context_settings=CONTEXT)
@@ -129,8 +111,27 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def _require_redis(settings: Settings) -> bool:
+def _run_role(
+    role: str,
+    settings: Settings,
+    loop: Callable[[Shop, threading.Event], None],
+    *,
+    wake_relays: bool = False,
+) -> int:
+    """Run a role's loop until stopped, its heartbeat beating; exit 1 if its workers gave up."""
     if settings.redis_url is None:
         print("shop: REDIS_URL must be set for this command", file=sys.stderr)
-        return False
-    return True
+        return 2
+    stop = stop_on_signals()
+    shop = bootstrap(settings, wake_relays=wake_relays)
+    heartbeat = start_heartbeat(role, stop)
+    try:
+        loop(shop, stop)
+    except WorkerGaveUp as error:
+        log.critical("shop %s stopped: %s", role, error)
+        return 1
+    finally:
+        stop.set()
+        heartbeat.join()
+        shop.close()
+    return 0
