@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import click
 
-from shop.entrypoints.cli.params import CONTEXT, Group, usage_line
+from shop.entrypoints.cli.params import CONTEXT, Given, Group, usage_line
 
 
 @attrs.frozen
@@ -76,6 +76,32 @@ class LazyGroup(Group):
             formatter.write_dl([(name, entry.summary) for name, entry in self.entries.items()])
 
 
+#: The settings an option of ``shop`` gives instead of the variable CONTRACT §1 names; the
+#: variable is read when the option is not given. Secrets have no option: a command line is seen
+#: by every user of the machine (``ps``).
+SETTINGS = {
+    "--database-url": ("DATABASE_URL", "any SQLAlchemy URL", "sqlite:///var/shop.db"),
+    "--redis-url": ("REDIS_URL", "the Redis server", "shop run's embedded one"),
+    "--channel-prefix": ("SHOP_CHANNEL_PREFIX", "prefix of every channel and stream", "shop"),
+    "--log-level": ("SHOP_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"),
+    "--log-format": ("SHOP_LOG_FORMAT", "text or json", "text on a terminal, else json"),
+}
+
+
+def _setting_options(function: Any) -> Any:
+    for option, (variable, summary, default) in reversed(SETTINGS.items()):
+        function = click.option(
+            option,
+            variable,
+            envvar=variable,
+            show_envvar=True,
+            show_default=default,
+            metavar="TEXT",
+            help=summary,
+        )(function)
+    return function
+
+
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -98,11 +124,15 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     callback=_print_version,
     help="Print the version and exit.",
 )
-def shop() -> None:
+@_setting_options
+@click.pass_context
+def shop(ctx: click.Context, /, **settings: str | None) -> None:
     """shop: e-commerce order management.
 
-    Settings come from the environment (DATABASE_URL, REDIS_URL, SHOP_*; see the README).
+    Settings come from the environment (DATABASE_URL, REDIS_URL, SHOP_*; see the README); the
+    options before the command give some of them for this run.
     """
+    ctx.obj = Given({name: value for name, value in settings.items() if value is not None})
 
 
 def resolve(argv: Sequence[str]) -> click.Command:

@@ -18,6 +18,10 @@ import click
 CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
+class Given(dict[str, str]):
+    """Settings given on the command line, by the name of their environment variable."""
+
+
 @attrs.frozen
 class Number(click.ParamType[int]):
     """A whole number between ``low`` and ``high`` (no upper bound if None).

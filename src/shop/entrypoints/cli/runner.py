@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -22,6 +22,7 @@ from seedwork.core.errors import ConfigurationError
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.entrypoints.cli.errors import check_redis, explain, shown
+from shop.entrypoints.cli.params import Given
 from shop.entrypoints.embedded_redis import find_embedded_redis
 from shop.entrypoints.logging_setup import logging_configured
 from shop.redaction import Redactor
@@ -56,14 +57,15 @@ def runs(*, redis: Redis = Redis.UNUSED) -> Callable[[Body], Body]:
 
 def execute(body: Body, *, redis: Redis = Redis.UNUSED, **params: Any) -> int:
     """Run ``body`` with the settings; returns the exit status (see the module)."""
+    environ = environment()
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(environ)
     except ConfigurationError as error:
         # Settings that do not load are shown redacted of whatever passwords they hold.
         redact = Redactor.of_urls(
-            os.environ.get("DATABASE_URL"),
-            os.environ.get("REDIS_URL"),
-            secrets=[os.environ.get("SHOP_AUTH_SECRET") or ""],
+            environ.get("DATABASE_URL"),
+            environ.get("REDIS_URL"),
+            secrets=[environ.get("SHOP_AUTH_SECRET") or ""],
         )
         failure = explain(error)
         assert failure is not None
@@ -85,6 +87,13 @@ def execute(body: Body, *, redis: Redis = Redis.UNUSED, **params: Any) -> int:
                 return 1
             print(shown(failure, redact), file=sys.stderr)
             return failure.status
+
+
+def environment() -> Mapping[str, str]:
+    """The environment, with the settings given by options of ``shop`` in their variables."""
+    context = click.get_current_context(silent=True)
+    given = context.find_object(Given) if context is not None else None
+    return {**os.environ, **given} if given else os.environ
 
 
 def operational_shop(settings: Settings) -> Shop:
