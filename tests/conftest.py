@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 
 from shop import auth_config
-from shop.entrypoints.app import ShopFlask
+from shop.entrypoints.http.app import ShopFlask
 from tests import auth, services
 
 

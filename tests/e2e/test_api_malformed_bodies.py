@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from shop.bootstrap import bootstrap
 from shop.config import Settings
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.migrations import upgrade
 from tests import services
 

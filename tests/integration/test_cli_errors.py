@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 from tests import services
 
 

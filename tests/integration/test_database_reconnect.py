@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.migrations import upgrade
 from tests import services
 

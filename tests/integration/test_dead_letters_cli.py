@@ -17,7 +17,7 @@ from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands
 from shop.domain.money import Money
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 
 
 @pytest.fixture

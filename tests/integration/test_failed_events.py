@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,7 +15,11 @@ from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain import events
 from shop.domain.money import Money
-from shop.entrypoints.failed_events_cli import failed_events_command
+from shop.entrypoints.cli.failed_events import (
+    failed_events_command,
+    list_failures,
+    replay_failure,
+)
 from shop.service_layer.unit_of_work import ShopUnitOfWork
 from shop.views import tables as views
 
@@ -50,8 +53,10 @@ def new_shop(engine: Engine) -> Iterator[Callable[[], Shop]]:
     db.metadata.drop_all(engine)
 
 
-def run(shop: Shop, action: str, **options: object) -> int:
-    return failed_events_command(argparse.Namespace(failed_command=action, **options), shop)
+def run(shop: Shop, action: str, *, limit: int = 50, id: int = 0) -> int:
+    if action == "list":
+        return failed_events_command(shop, lambda shop, store: list_failures(store, limit))
+    return failed_events_command(shop, lambda shop, store: replay_failure(shop, store, id))
 
 
 def test_a_failed_reaction_is_listed_and_replayed_once_its_cause_is_fixed(new_shop, capsys):

@@ -14,7 +14,7 @@ from sqlalchemy import insert, inspect, select
 
 from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 from shop.migrations import alembic_config
 from shop.views import tables as views
 from tests import services

@@ -21,7 +21,7 @@ from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain.money import Money
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.views import tables as views
 from shop.views.queries import SqlReadModels
 

@@ -155,7 +155,8 @@ def test_the_installed_wheel_serves_its_documents_and_the_docs_page_without_a_cd
         "shop/entrypoints/documents/shop-docs.js",
     } <= names
     served = (
-        "import re; from shop.config import Settings; from shop.entrypoints.app import create_app;"
+        "import re; from shop.config import Settings;"
+        "from shop.entrypoints.http.app import create_app;"
         "client = create_app(Settings.from_env()).test_client();"
         "page = client.get('/docs'); assert page.status_code == 200, page.status_code;"
         'files = re.findall(r\'(?:src|href)="([^"]+)"\', page.get_data(as_text=True));'

@@ -6,7 +6,7 @@ import pytest
 
 from seedwork.core.errors import ConfigurationError
 from shop.config import Settings
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 
 
 def test_it_defaults_to_a_million_and_takes_a_whole_number():

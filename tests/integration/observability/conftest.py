@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from seedwork.observability.tracing import Tracing
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.migrations import upgrade
 from tests import services
 

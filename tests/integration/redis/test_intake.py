@@ -16,7 +16,7 @@ from seedwork.redis.channels import Channels
 from seedwork.redis.dead_letters import DeadLetterStream
 from shop.bootstrap import Shop
 from shop.domain import commands
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 from shop.entrypoints.workers import build_relay
 from shop.views.queries import SqlReadModels
 from tests.integration.redis.intake import Consuming, add_batch, dead_letters, wired_shop

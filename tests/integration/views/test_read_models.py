@@ -17,7 +17,7 @@ from shop.bootstrap import Shop
 from shop.domain import commands as c
 from shop.domain import events
 from shop.domain.money import Money
-from shop.entrypoints.views_rebuild import rebuild_views
+from shop.entrypoints.cli.views_rebuild import rebuild_views
 from shop.views.projections import apply as projections
 from shop.views.queries import SqlReadModels
 from shop.views.tables import TABLES, metadata, order_view, stock_view

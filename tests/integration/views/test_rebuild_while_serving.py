@@ -14,7 +14,7 @@ from sqlalchemy import text, update
 from shop.bootstrap import Shop
 from shop.domain import commands as c
 from shop.domain.money import Money
-from shop.entrypoints.views_rebuild import rebuild_views
+from shop.entrypoints.cli.views_rebuild import rebuild_views
 from shop.views.projections import rebuild
 from shop.views.queries import SqlReadModels
 from shop.views.tables import customer_order_view

@@ -13,7 +13,7 @@ from seedwork.core.bus import MessageBus, RetryPolicy
 from seedwork.core.injection import Dependencies
 from seedwork.testing.fakes import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, FROM_ENVELOPE
 from shop.views.fakes import FakeReadModels
 from tests import auth

@@ -17,7 +17,7 @@ from seedwork.redis.channels import snake_case
 from shop.bootstrap import message_converter, message_registry
 from shop.domain import commands, events
 from shop.domain.money import Money
-from shop.entrypoints import cli
+from shop.entrypoints.cli import main as cli
 from shop.entrypoints.documents.asyncapi import asyncapi_document
 
 #: CONTRACT §3.

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from seedwork.core.errors import ConcurrencyConflict
 from shop.domain import commands
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from tests.unit.entrypoints.conftest import FakeReadModels, fake_bus
 from tests.unit.entrypoints.test_request_translation import CHAIR, fields_of, problem_of
 

@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from shop.entrypoints import cli
-from shop.entrypoints.api.permissions import PERMISSIONS
+from shop.entrypoints.cli import main as cli
 from shop.entrypoints.documents.openapi import openapi_document
+from shop.entrypoints.http.api.permissions import PERMISSIONS
 
 #: CONTRACT v2 §2, §4 and §5: each endpoint, its success status and the error statuses it
 #: answers (400/413/415/422 for a body, 401/403 unless public, 404 for a path, 409 for a

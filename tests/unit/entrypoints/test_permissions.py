@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from tests import auth
 from tests.permissions import (
     ADDRESS,

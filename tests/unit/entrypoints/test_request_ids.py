@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.domain import commands
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from shop.entrypoints.logging_setup import ShopFormatter
 from tests.unit.entrypoints.conftest import FakeReadModels, fake_bus
 from tests.unit.entrypoints.test_request_translation import CHAIR

@@ -7,7 +7,7 @@ import io
 import pytest
 from flask.testing import FlaskClient
 
-from shop.entrypoints.app import MAX_BODY
+from shop.entrypoints.http.app import MAX_BODY
 
 CHAIR = {"sku": "RED-CHAIR", "name": "Red chair", "price": {"amount": 12500, "currency": "EUR"}}
 

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from gunicorn.http import errors
 
-from shop.entrypoints.dev_server import http_server
-from shop.entrypoints.gunicorn_worker import classify, raw_answer
+from shop.entrypoints.http.dev_server import http_server
+from shop.entrypoints.http.gunicorn_worker import classify, raw_answer
 from tests.raw_http import allowed, exchange
 
 

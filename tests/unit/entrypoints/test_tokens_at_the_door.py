@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from shop.adapters.tokens import TokenVerifier
 from shop.auth_config import AuthSettings
-from shop.entrypoints.app import create_app
+from shop.entrypoints.http.app import create_app
 from tests import auth
 from tests.unit.entrypoints.conftest import FakeReadModels, client_as, fake_bus
 

@@ -13,7 +13,7 @@ from shop import auth_config
 from shop.adapters.tokens import TokenVerifier, token_keys
 from shop.auth_config import AuthSettings
 from shop.domain.visa import Role, Visa
-from shop.entrypoints.cli import main
+from shop.entrypoints.cli.main import main
 from tests import auth
 
 

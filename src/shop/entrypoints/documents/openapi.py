@@ -11,11 +11,11 @@ from typing import Any
 
 from seedwork.core.schema import JsonSchema, SchemaBuilder
 from shop.domain import text
-from shop.entrypoints.api import answers
-from shop.entrypoints.api.operations import JSON, OPERATIONS, Operation
-from shop.entrypoints.api.permissions import PERMISSIONS, Access
 from shop.entrypoints.documents import version
-from shop.entrypoints.problems import MEDIA_TYPE as PROBLEM
+from shop.entrypoints.http.api import answers
+from shop.entrypoints.http.api.operations import JSON, OPERATIONS, Operation
+from shop.entrypoints.http.api.permissions import PERMISSIONS, Access
+from shop.entrypoints.http.problems import MEDIA_TYPE as PROBLEM
 
 BEARER = "bearerAuth"
 _PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")

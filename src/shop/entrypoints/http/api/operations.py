@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 
 from shop.domain import commands
-from shop.entrypoints.api import answers
+from shop.entrypoints.http.api import answers
 from shop.views import documents as shapes
 
 JSON = "application/json"

@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn import glogging
 from werkzeug.serving import WSGIRequestHandler
 
-from shop.entrypoints.request_context import access_ids
+from shop.entrypoints.http.request_context import access_ids
 
 
 class ShopRequestHandler(WSGIRequestHandler):

@@ -14,9 +14,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from shop.entrypoints.access_log import ShopRequestHandler
-from shop.entrypoints.problems import MEDIA_TYPE, problem_document
-from shop.entrypoints.request_context import HEADER, request_id
+from shop.entrypoints.http.access_log import ShopRequestHandler
+from shop.entrypoints.http.problems import MEDIA_TYPE, problem_document
+from shop.entrypoints.http.request_context import HEADER, request_id
 
 #: gunicorn's defaults (``limit_request_line``, ``limit_request_field_size``).
 REQUEST_LINE_LIMIT = 4094

@@ -16,9 +16,9 @@ from seedwork.core import context
 from seedwork.core.messages import Command, Envelope
 from shop.adapters.tokens import InvalidToken, TokenVerifier
 from shop.domain.visa import Visa
-from shop.entrypoints.api.http import bus
-from shop.entrypoints.api.permissions import PERMISSIONS
-from shop.entrypoints.problems import problem
+from shop.entrypoints.http.api.exchange import bus
+from shop.entrypoints.http.api.permissions import PERMISSIONS
+from shop.entrypoints.http.problems import problem
 
 REALM = 'Bearer realm="shop"'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from shop.bootstrap import Shop
-from shop.entrypoints.api.http import views
+from shop.entrypoints.http.api.exchange import views
 
 health = Blueprint("health", __name__)
 

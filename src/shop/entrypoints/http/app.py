@@ -11,9 +11,9 @@ from seedwork.core.bus import MessageBus
 from shop.adapters.tokens import TokenVerifier
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings
-from shop.entrypoints.api import door
-from shop.entrypoints.problems import MAX_BODY, problem
-from shop.entrypoints.request_context import RequestContext
+from shop.entrypoints.http.api import door
+from shop.entrypoints.http.problems import MAX_BODY, problem
+from shop.entrypoints.http.request_context import RequestContext
 from shop.views.queries import ReadModels, SqlReadModels
 
 log = logging.getLogger("shop.api")
@@ -75,15 +75,15 @@ class ShopFlask(Flask):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from shop.entrypoints import api
+    from shop.entrypoints.http import api
 
     api.register(app)
 
 
 def _observe(app: Flask, shop: Shop | None) -> None:
     from seedwork.observability.metrics import process_metrics
-    from shop.entrypoints.http_observability import observe_requests
-    from shop.entrypoints.metrics import register_metrics
+    from shop.entrypoints.http.metrics import register_metrics
+    from shop.entrypoints.http.observability import observe_requests
 
     metrics = shop.metrics if shop is not None else process_metrics()
     app.extensions["metrics"] = metrics
@@ -99,7 +99,7 @@ def _refuse_large_bodies() -> Response | None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from shop.entrypoints.api.errors import register_error_handlers
+    from shop.entrypoints.http.api.errors import register_error_handlers
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seedwork.core.errors import ConcurrencyConflict, FieldError, InvalidPayload
 from shop.domain.errors import Forbidden, InvalidValue, NotFound, RuleViolation, ShopError
-from shop.entrypoints.problems import problem
+from shop.entrypoints.http.problems import problem
 
 log = logging.getLogger("shop.api")
 

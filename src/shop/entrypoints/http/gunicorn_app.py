@@ -3,7 +3,9 @@
 Metrics across workers: each worker's counters go to files in ``PROMETHEUS_MULTIPROC_DIR``
 that a scrape of any worker adds up. Unless the operator set that variable (a directory
 shared with ``shop consumer`` and ``shop relay``, say), each server run gets a fresh one,
-removed when it stops; it is set before any worker imports ``prometheus_client``.
+removed when it stops; it is set before any worker imports ``prometheus_client``. That is why
+the imports in functions here are deliberate: the app and the metrics are loaded in each worker,
+after the directory is set, never in the master.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from shop.config import Settings
-from shop.entrypoints.access_log import GunicornLogger
+from shop.entrypoints.http.access_log import GunicornLogger
 
 
 class ShopApplication(BaseApplication):  # type: ignore[misc]
@@ -36,7 +38,7 @@ class ShopApplication(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from shop.bootstrap import bootstrap
-        from shop.entrypoints.app import create_app
+        from shop.entrypoints.http.app import create_app
 
         # A standalone ``shop relay`` publishes this process's events: wake it at each commit.
         return create_app(shop=bootstrap(self._settings, wake_relays=True))
@@ -49,7 +51,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
         "workers": workers,
         # gthread, answering gunicorn's own errors (request line or headers too large) as
         # problem+json.
-        "worker_class": "shop.entrypoints.gunicorn_worker.ProblemWorker",
+        "worker_class": "shop.entrypoints.http.gunicorn_worker.ProblemWorker",
         "threads": 4,
         "timeout": 30,
         "graceful_timeout": 20,

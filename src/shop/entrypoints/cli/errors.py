@@ -11,8 +11,13 @@ import re
 from collections.abc import Callable
 
 import attrs
+from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from seedwork.core.errors import ConfigurationError
+from shop.bootstrap import redis_client
 
 #: What PostgreSQL says when it refuses the settings rather than being unreachable.
 _REFUSED_LOGIN = re.compile(
@@ -41,10 +46,6 @@ def one_line(text: str) -> str:
 
 def explain(error: BaseException) -> Failure | None:
     """The failure a known error means, or None for an error no setting explains."""
-    from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
     if isinstance(error, ConfigurationError):
         return Failure(2, f"configuration error: {error}")
@@ -60,7 +61,6 @@ def explain(error: BaseException) -> Failure | None:
 
 
 def _database(error: Exception) -> Failure | None:
-    from sqlalchemy.exc import ProgrammingError
 
     orig = getattr(error, "orig", None) or error
     text = one_line(str(orig))
@@ -92,10 +92,6 @@ def check_redis(url: str | None, *, tolerate_unreachable: bool) -> None:
     Long-running roles tolerate a Redis that is down (they wait for it); a Redis that
     answers "no" to the settings never becomes right by waiting.
     """
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    from shop.bootstrap import redis_client
 
     if url is None:
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shop.domain import commands, text
-from shop.entrypoints.api.door import send
-from shop.entrypoints.api.http import answer, command, json_body, no_body, path_id, views
+from shop.entrypoints.http.api.door import send
+from shop.entrypoints.http.api.exchange import answer, command, json_body, no_body, path_id, views
 
 catalog = Blueprint("catalog", __name__)
 

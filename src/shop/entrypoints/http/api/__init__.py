@@ -7,12 +7,12 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every context's blueprint to the app."""
-    from shop.entrypoints.api.catalog import catalog
-    from shop.entrypoints.api.customers import customers
-    from shop.entrypoints.api.documents import documents
-    from shop.entrypoints.api.health import health
-    from shop.entrypoints.api.inventory import inventory
-    from shop.entrypoints.api.orders import orders
+    from shop.entrypoints.http.api.catalog import catalog
+    from shop.entrypoints.http.api.customers import customers
+    from shop.entrypoints.http.api.documents import documents
+    from shop.entrypoints.http.api.health import health
+    from shop.entrypoints.http.api.inventory import inventory
+    from shop.entrypoints.http.api.orders import orders
 
     for blueprint in (health, documents, catalog, inventory, customers, orders):
         app.register_blueprint(blueprint)

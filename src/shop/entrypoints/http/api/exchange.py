@@ -20,7 +20,7 @@ from seedwork.core.structuring import structure
 from shop.bootstrap import message_converter
 from shop.domain import text
 from shop.domain.errors import InvalidValue
-from shop.entrypoints.problems import MAX_BODY
+from shop.entrypoints.http.problems import MAX_BODY
 from shop.views.queries import ReadModels, View
 
 C = TypeVar("C", bound=Command)

@@ -8,7 +8,6 @@ the connection pools. The port is taken before anything else starts, so a busy p
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -21,11 +20,16 @@ from errno import EADDRINUSE
 import attrs
 from werkzeug.serving import BaseWSGIServer
 
+from shop.adapters.tokens import TokenVerifier
 from shop.bootstrap import bootstrap
 from shop.config import Settings
 from shop.entrypoints.embedded_redis import EmbeddedRedis, embedded_url
 from shop.entrypoints.heartbeat import start_heartbeat
+from shop.entrypoints.http.app import create_app
+from shop.entrypoints.http.dev_server import http_server
+from shop.entrypoints.workers import start_workers
 from shop.errors import StartupFailed
+from shop.migrations import upgrade
 from shop.redaction import redact_url
 
 log = logging.getLogger("shop")
@@ -38,13 +42,13 @@ ready_log.setLevel(logging.INFO)
 GRACE = 5.0
 
 
-def run_all(args: argparse.Namespace, settings: Settings, stop: threading.Event) -> int:
+def run_all(settings: Settings, stop: threading.Event, *, host: str, port: int) -> int:
     """Serve until ``stop`` is set; exit status 1 with one line when it cannot start."""
     failed = threading.Event()
     try:
         with contextlib.ExitStack() as started:
             try:
-                _start(args, settings, stop, started, failed)
+                _start(settings, stop, started, failed, host=host, port=port)
                 stop.wait()
             finally:
                 stop.set()  # what started stops too, also when starting failed half-way
@@ -70,19 +74,16 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _start(
-    args: argparse.Namespace,
     settings: Settings,
     stop: threading.Event,
     started: contextlib.ExitStack,
     failed: threading.Event,
+    *,
+    host: str,
+    port: int,
 ) -> None:
-    from shop.adapters.tokens import TokenVerifier
-    from shop.entrypoints.app import create_app
-    from shop.entrypoints.dev_server import http_server
-    from shop.entrypoints.workers import start_workers
-    from shop.migrations import upgrade
 
-    listening = started.enter_context(_listen(args.host, args.port))
+    listening = started.enter_context(_listen(host, port))
     tokens = TokenVerifier.from_settings(settings.auth, create=True)
     embedded = settings.redis_url is None
     if embedded:
@@ -94,9 +95,7 @@ def _start(
         started.callback(redis.stop)
         log.info("started embedded redis at %s", redis.url)
     upgrade(shop.engine)
-    server = http_server(
-        args.host, args.port, create_app(shop=shop, tokens=tokens), fd=listening.fileno()
-    )
+    server = http_server(host, port, create_app(shop=shop, tokens=tokens), fd=listening.fileno())
     started.callback(server.server_close)
     threads = start_workers(shop, stop, failed=failed)
     http = threading.Thread(
@@ -106,7 +105,7 @@ def _start(
     threads.append(http)
     started.callback(_finish, server, threads)
     started.callback(start_heartbeat("run", stop, lambda: all(t.is_alive() for t in threads)).join)
-    host, port = server.server_address[:2]
+    bound_host, bound_port = server.server_address[:2]
     # Said once the start succeeded: a failed start prints only what failed.
     if settings.auth.secret is None and settings.auth.public_key_file is None:
         log.info(
@@ -115,8 +114,8 @@ def _start(
         )
     ready_log.info(
         "shop ready http://%s:%s redis=%s database=%s",
-        host,
-        port,
+        bound_host,
+        bound_port,
         redact_url(settings.redis_url or ""),
         redact_url(shop.engine.url.render_as_string(hide_password=False)),
     )

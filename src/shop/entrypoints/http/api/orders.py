@@ -9,8 +9,8 @@ from flask import Blueprint, Response
 from seedwork.core.messages import Command, Envelope
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
-from shop.entrypoints.api.door import send, visa
-from shop.entrypoints.api.http import answer, command, json_body, no_body, path_id, views
+from shop.entrypoints.http.api.door import send, visa
+from shop.entrypoints.http.api.exchange import answer, command, json_body, no_body, path_id, views
 from shop.views.documents import order_document
 
 orders = Blueprint("orders", __name__)

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort
 
 from shop.domain import commands
 from shop.domain.visa import Action
-from shop.entrypoints.api.door import send, visa
-from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.entrypoints.http.api.door import send, visa
+from shop.entrypoints.http.api.exchange import answer, command, json_body, path_id, views
 
 customers = Blueprint("customers", __name__)
 

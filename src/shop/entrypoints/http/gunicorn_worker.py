@@ -19,8 +19,8 @@ from gunicorn.http import errors
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
-from shop.entrypoints.problems import MEDIA_TYPE, problem_document, title
-from shop.entrypoints.request_context import HEADER, request_id
+from shop.entrypoints.http.problems import MEDIA_TYPE, problem_document, title
+from shop.entrypoints.http.request_context import HEADER, request_id
 
 UNEXPECTED = "the server failed to handle the request; it has been logged"
 

@@ -7,8 +7,8 @@ from flask import Blueprint, Response
 from seedwork.core.messages import Envelope
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
-from shop.entrypoints.api.door import send, visa
-from shop.entrypoints.api.http import answer, command, json_body, path_id, views
+from shop.entrypoints.http.api.door import send, visa
+from shop.entrypoints.http.api.exchange import answer, command, json_body, path_id, views
 from shop.views.documents import batch_document
 
 inventory = Blueprint("inventory", __name__)
