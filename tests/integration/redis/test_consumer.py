@@ -16,7 +16,8 @@ from seedwork.redis.channels import Channels
 from seedwork.redis.command_listeners import StreamListener
 from seedwork.redis.consumer import CommandConsumer
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import AddStock, World, eventually
+from tests.integration.redis.world import AddStock, World
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 

@@ -20,15 +20,8 @@ from seedwork.sqlalchemy.inbox import SqlInbox
 from shop.adapters.database import create_database_engine
 from tests.integration.private_postgres import PrivatePostgres
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import (
-    ACCEPTED,
-    FAILURES,
-    AddStock,
-    World,
-    build_world,
-    eventually,
-    tables,
-)
+from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World, build_world, tables
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 CHANGE = '{"type": "ChangeStock", "payload": {"reference": "s1", "quantity": 5}}'

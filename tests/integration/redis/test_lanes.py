@@ -16,7 +16,8 @@ from seedwork.redis.consumer import CommandConsumer, CommandReader, Outcome
 from seedwork.redis.dead_letters import DeadLetterStream
 from seedwork.redis.lanes import Lanes, key_fields
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World, eventually
+from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 

@@ -26,7 +26,6 @@ from seedwork.sqlalchemy.failures import DATABASE
 from seedwork.sqlalchemy.tables import define_tables
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from seedwork.testing.fakes import FakeDeadLetters
-from tests.waiting import eventually as eventually  # the suite's files import it from here
 
 
 class UnknownStock(Exception):
