@@ -128,10 +128,6 @@ class MessageBus:
         bound = self._commands.get(command_type)
         return bound.name if bound is not None else None
 
-    def handles(self, message_type: type[Message]) -> bool:
-        """Whether a command type has a handler here."""
-        return message_type in self._commands
-
     def handle(
         self, message: Message | Envelope, *, committed: list[Envelope] | None = None
     ) -> Any:
