@@ -30,20 +30,12 @@ from seedwork.core.retry import retry_transient
 from seedwork.core.uow import Inbox
 from seedwork.redis.dead_letters import DeadLetterStore
 from seedwork.redis.outcomes import ConsumerStats, Outcome
-from seedwork.redis.reader import CommandReader, NotAccepted
+from seedwork.redis.reader import CommandReader
 from seedwork.redis.sinks import Handover
 
 if TYPE_CHECKING:
     from seedwork.observability.metrics import Metrics
     from seedwork.observability.tracing import Tracing
-
-__all__ = [
-    "CommandConsumer",
-    "CommandReader",
-    "ConsumerStats",
-    "NotAccepted",
-    "Outcome",
-]
 
 log = logging.getLogger("seedwork.redis.consumer")
 

@@ -26,8 +26,9 @@ from seedwork.core.model import AggregateRoot
 from seedwork.core.retry import RetryPolicy
 from seedwork.core.serialization import Serializer
 from seedwork.redis.channels import Channels
-from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.failures import REDIS
+from seedwork.redis.reader import CommandReader
 from seedwork.sqlalchemy.failures import DATABASE
 from seedwork.testing.fakes import (
     FakeDeadLetters,
