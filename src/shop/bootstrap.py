@@ -14,9 +14,11 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from seedwork.core.bus import DeadLetterSink, MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, Envelope, Event, MessageRegistry
+from seedwork.core.reactions import DeadLetterSink
+from seedwork.core.retry import RetryPolicy
 from seedwork.core.serialization import Serializer
 from seedwork.core.structuring import make_converter
 from shop.adapters import mapping

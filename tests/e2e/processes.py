@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import time
 from pathlib import Path
+
+from tests.waiting import eventually
 
 
 def running_in(directory: Path) -> list[str]:
@@ -30,7 +32,6 @@ def running_in(directory: Path) -> list[str]:
 
 def wait_until_none_run_in(directory: Path, timeout: float = 5.0) -> list[str]:
     """Wait for the processes working in ``directory`` to end; returns those left at the timeout."""
-    deadline = time.monotonic() + timeout
-    while (alive := running_in(directory)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return alive
+    with contextlib.suppress(AssertionError):
+        eventually(lambda: not running_in(directory), timeout, every=0.05)
+    return running_in(directory)

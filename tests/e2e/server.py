@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from tests.waiting import eventually
 
 READY = re.compile(r"shop ready (http://\S+) redis=(\S+) database=(\S+)")
 
@@ -60,14 +61,14 @@ class ShopProcess:
 
     def wait_for_log(self, pattern: str, timeout: float = 10.0) -> str:
         """Wait until a log line matches ``pattern``; return it."""
-        deadline = time.monotonic() + timeout
         compiled = re.compile(pattern)
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if compiled.search(line):
-                    return line
-            time.sleep(0.02)
-        raise AssertionError(f"no log line matching {pattern!r}:\n{self.log()}")
+
+        def matching() -> str | None:
+            return next((line for line in list(self.lines) if compiled.search(line)), None)
+
+        return eventually(
+            matching, timeout, explain=lambda: f"no log line matching {pattern!r}:\n{self.log()}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Signal the process and wait for it; returns its exit status."""

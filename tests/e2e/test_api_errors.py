@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -11,6 +10,7 @@ import requests
 
 from tests.e2e.api import Api, unique
 from tests.e2e.server import ShopProcess
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +118,9 @@ def _free_port() -> int:
 
 
 def _wait_for(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{url}/no-such-path", timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} never answered")
+    eventually(
+        lambda: requests.get(f"{url}/no-such-path", timeout=2).status_code,
+        timeout,
+        every=0.1,
+        ignoring=(requests.ConnectionError,),
+    )

@@ -4,7 +4,6 @@ running makes it exit non-zero instead of living on deaf."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from shop.domain.money import Money
 from shop.migrations import upgrade
 from shop.views.queries import SqlReadModels
 from tests.e2e.server import ShopProcess
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -49,11 +49,11 @@ def test_a_lone_surrogate_and_a_nameless_field_on_the_stream_do_not_stop_shop_co
         redis.xadd(stream, {"message": add_batch(reference)})
     consumer = start_shop("consumer")
 
-    deadline = time.monotonic() + 30
-    while not all(views.batch(r) for r in innocent) and time.monotonic() < deadline:
+    def all_applied() -> bool:
         assert consumer.process is not None and consumer.process.poll() is None, consumer.log()
-        time.sleep(0.1)
-    assert all(views.batch(r) for r in innocent), consumer.log()
+        return all(views.batch(r) for r in innocent)
+
+    eventually(all_applied, timeout=30, every=0.1, explain=consumer.log)
     assert redis.xlen(Channels(channel_prefix).dead_letters_stream) == 2
     assert consumer.stop() == 0
     assert "Traceback" not in consumer.log()

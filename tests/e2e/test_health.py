@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.server import ShopProcess
+from tests.waiting import eventually
 
 
 def _health(cwd: Path, role: str) -> subprocess.CompletedProcess[str]:
@@ -32,10 +32,16 @@ def test_shop_health_says_whether_a_role_lives_in_this_directory(
     assert "no heartbeat" in before.stderr
 
     process = start_shop(role)
-    deadline = time.monotonic() + 30
-    while (answer := _health(tmp_path, role)).returncode != 0:
-        assert time.monotonic() < deadline, f"{answer.stderr}\n{process.log()}"
-        time.sleep(0.2)
+    answers: list[subprocess.CompletedProcess[str]] = []
+
+    def healthy() -> bool:
+        answers.append(_health(tmp_path, role))
+        return answers[-1].returncode == 0
+
+    eventually(
+        healthy, timeout=30, every=0.2, explain=lambda: f"{answers[-1].stderr}\n{process.log()}"
+    )
+    answer = answers[-1]
     assert f"{role}: alive" in answer.stdout
 
     assert process.stop() == 0, process.log()

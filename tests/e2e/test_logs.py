@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -22,6 +20,7 @@ from sqlalchemy.engine import make_url
 from seedwork.redis.channels import Channels
 from tests.e2e.server import ShopProcess
 from tests.integration.redis.private_server import PrivateRedis, free_port
+from tests.waiting import eventually
 
 REDIS_SECRET = "R3dis-Pa55w0rd"
 DATABASE_SECRET = "Pg-Pa55w0rd-x"
@@ -71,16 +70,6 @@ def drive(url: str) -> list[requests.Response]:
         requests.get(f"{url}/orders/{'x' * 500}", timeout=5),
     ]
     return answers
-
-
-def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -146,7 +135,7 @@ def test_gunicorn_lines_share_the_format_and_the_request_ids(
     port = free_port()
     api = start_shop("api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", **env)
     url = f"http://127.0.0.1:{port}"
-    until(lambda: _answers(url))
+    eventually(lambda: _answers(url), timeout=15)
     answer = requests.get(f"{url}/no/such/page", headers={"X-Request-ID": "gu-1"}, timeout=5)
     assert answer.headers["X-Request-ID"] == "gu-1"
     line = json.loads(api.wait_for_log('"request_id": "gu-1"'))

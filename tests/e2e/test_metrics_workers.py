@@ -11,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.server import ShopProcess
+from tests.waiting import eventually
 
 ROUND = 20
 
@@ -35,10 +36,12 @@ def test_under_gunicorn_with_two_workers_the_totals_add_up(
     process = start_shop("api", "--port", "0", "--workers", "2", TMPDIR=str(tmp_path))
     line = process.wait_for_log(r"Listening at: http://\S+:\d+", timeout=30)
     url = line.split("Listening at: ")[1].split()[0]
-    deadline = time.monotonic() + 30
-    while process.log().count("Booting worker") < 2 or not _answers(url):
-        assert time.monotonic() < deadline, process.log()
-        time.sleep(0.1)
+    eventually(
+        lambda: process.log().count("Booting worker") >= 2 and _answers(url),
+        timeout=30,
+        every=0.1,
+        explain=process.log,
+    )
     before = health_count(requests.get(f"{url}/metrics", timeout=10).text)
 
     def one(_: int) -> int:

@@ -36,11 +36,6 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
-def until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """``eventually``, with the patience of a test that waits on other processes."""
-    return eventually(check, timeout, every=0.05)
-
-
 def post(url: str, body: dict[str, Any] | None = None, status: int = 201) -> dict[str, Any]:
     answer = requests.post(url, json=body or {}, timeout=10)
     assert answer.status_code == status, answer.text
@@ -95,7 +90,9 @@ def test_sigkill_between_commit_and_publish_then_restart_delivers_and_reacts(
     consumer.wait_for_log("consumer subscribed")
     batch = {"type": "AddBatch", "payload": {"reference": "a1", "sku": "SKU-A", "quantity": 5}}
     redis.xadd(channels.commands_stream, {"message": json.dumps(batch)})
-    until(lambda: any(row.type == "OrderConfirmed" for row in outbox_rows(database_url)))
+    eventually(
+        lambda: any(row.type == "OrderConfirmed" for row in outbox_rows(database_url)), timeout=15
+    )
     consumer.kill()
     # A process that committed and died before dispatching anything: the handler without the bus.
     crashed = bootstrap(Settings(database_url=database_url, channel_prefix=channel_prefix))
@@ -107,18 +104,20 @@ def test_sigkill_between_commit_and_publish_then_restart_delivers_and_reacts(
 
     restarted = start_shop("run", "--port", "0")
     for order in (waiting_a, waiting_b):
-        until(
+        eventually(
             lambda order=order: (
                 requests.get(f"{restarted.url}/orders/{order}", timeout=5).json()["status"]
                 == "confirmed"
-            )
+            ),
+            timeout=15,
         )
-    rows = until(
+    rows = eventually(
         lambda: (
             (rows := outbox_rows(database_url))
             and all(row.published_at and row.handled_at for row in rows)
             and rows
-        )
+        ),
+        timeout=15,
     )
     messages = stream(redis, channels.events_stream)
     # Only the contract's events go out, under the contract's names, and all of them do.
@@ -151,7 +150,7 @@ def test_redis_stopped_while_twenty_http_commands_succeed_then_every_event_arriv
             m["payload"]["reference"] for m in stream(redis, events) if m["type"] == "BatchAdded"
         ]
 
-    until(lambda: len(delivered()) == 20)
+    eventually(lambda: len(delivered()) == 20, timeout=15)
     assert delivered() == [f"b{n}" for n in range(20)]
     shop.wait_for_log("redis reachable")
     assert shop.stop() == 0
@@ -203,7 +202,10 @@ def test_dead_letters_are_listed_and_replayed_and_the_outbox_reports_its_state(
     assert "not valid JSON" in failed.stderr
     assert [entry for entry, _ in redis.xrange(channels.dead_letters_stream)] == [hopeless[0]]
 
-    until(lambda: "pending: 0" in shop_cli("outbox", "status", env=env, cwd=tmp_path).stdout)
+    eventually(
+        lambda: "pending: 0" in shop_cli("outbox", "status", env=env, cwd=tmp_path).stdout,
+        timeout=15,
+    )
     status = shop_cli("outbox", "status", env=env, cwd=tmp_path)
     assert status.returncode == 0
     assert "failed: 0" in status.stdout and "oldest pending age: -" in status.stdout
@@ -235,19 +237,19 @@ def test_the_api_beside_a_standalone_relay_gets_its_events_out_without_waiting_f
     start_shop("api", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
     start_shop("relay").wait_for_log("relay listening for commits")
     url = f"http://127.0.0.1:{port}"
-    until(lambda: _answers(f"{url}/health"))
+    eventually(lambda: _answers(f"{url}/health"), timeout=15)
     price = {"amount": 100, "currency": "EUR"}
     post(f"{url}/products", {"sku": "LAMP", "name": "Lamp", "price": price})
     redis = Redis.from_url(redis_url)
     channel = Channels(channel_prefix).event_channel("BatchAdded")
     pubsub = redis.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(channel)
-    until(lambda: pubsub.get_message(timeout=0.01) is None and pubsub.subscribed)
+    eventually(lambda: pubsub.get_message(timeout=0.01) is None and pubsub.subscribed, timeout=15)
     delays = []
     for n in range(7):
         post(f"{url}/batches", {"reference": f"b-{n}", "sku": "LAMP", "quantity": 5})
         answered = time.monotonic()
-        message = until(lambda: pubsub.get_message(timeout=0.01))
+        message = eventually(lambda: pubsub.get_message(timeout=0.01), timeout=15)
         delays.append(time.monotonic() - answered)
         assert json.loads(message["data"])["payload"]["reference"] == f"b-{n}"
     pubsub.close()

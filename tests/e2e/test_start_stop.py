@@ -22,6 +22,7 @@ import requests
 
 from tests.e2e.processes import running_in, wait_until_none_run_in
 from tests.e2e.server import ShopProcess
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.redis
 
@@ -141,10 +142,7 @@ def test_dead_letters_finds_the_embedded_redis_of_a_running_shop_run(
     client = redis.Redis(unix_socket_path=str(tmp_path / "var" / "redis.sock"))
     try:
         client.publish(f"{channel_prefix}.commands.add_batch", b"this is not json")
-        deadline = time.monotonic() + 10
-        while client.xlen(f"{channel_prefix}.dead_letters") < 1:
-            assert time.monotonic() < deadline, process.log()
-            time.sleep(0.05)
+        eventually(lambda: client.xlen(f"{channel_prefix}.dead_letters"), explain=process.log)
     finally:
         client.close()
     answer = _shop(tmp_path, _environment(channel_prefix), "dead-letters", "list")
@@ -161,11 +159,11 @@ def test_shop_api_listens_on_127_0_0_1_by_default(start_shop: Callable[..., Shop
     assert match is not None
     assert match.group(1) == "127.0.0.1"
     url = f"http://127.0.0.1:{match.group(2)}/health"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            assert requests.get(url, timeout=5).status_code == 200
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, process.log()
-            time.sleep(0.1)
+    status = eventually(
+        lambda: requests.get(url, timeout=5).status_code,
+        timeout=15,
+        every=0.1,
+        ignoring=(requests.ConnectionError,),
+        explain=process.log,
+    )
+    assert status == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from seedwork.core.bus import RetryPolicy
+from seedwork.core.retry import RetryPolicy
 from shop.adapters import tables as db
 from shop.adapters.failed_events import SqlFailedEvents
 from shop.bootstrap import bootstrap

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import StatementError
 
-from seedwork.core.bus import RetryPolicy
+from seedwork.core.retry import RetryPolicy
 from shop.adapters import tables as db
 from shop.bootstrap import Shop, bootstrap
 from shop.config import Settings

@@ -2,8 +2,9 @@
 
 The queue of a ``handle`` call lives in that call, so one bus can be shared by threads
 and re-entered from a handler. Event handler failures are retried with backoff and then
-dead-lettered; they never fail the command that raised the event. Optimistic-lock
-conflicts retry the whole handler with jittered backoff.
+dead-lettered (``seedwork.core.reactions``); they never fail the command that raised the
+event. Optimistic-lock conflicts retry the whole handler with jittered backoff
+(``RetryPolicy`` in ``seedwork.core.retry``).
 """
 
 from __future__ import annotations
@@ -12,21 +13,16 @@ import copy
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
 
 from seedwork.core import context
 from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict, ConfigurationError
 from seedwork.core.injection import BoundHandler, Dependencies, Handler, bind
 from seedwork.core.messages import Command, Envelope, Event, Message, Principal
+from seedwork.core.reactions import DeadLetterSink, Reactions
+from seedwork.core.retry import RetryPolicy
 from seedwork.core.uow import Handling
 
 if TYPE_CHECKING:
@@ -34,29 +30,6 @@ if TYPE_CHECKING:
     from seedwork.observability.tracing import Tracing
 
 log = logging.getLogger("seedwork.core.bus")
-
-
-class DeadLetterSink(Protocol):
-    """Where an event that a handler keeps failing on is recorded."""
-
-    def record(self, envelope: Envelope, handler: str, error: BaseException) -> None:
-        """Keep the failed event and why, for inspection and replay."""
-
-
-@attrs.frozen
-class RetryPolicy:
-    """How often and how patiently to retry."""
-
-    # Tuned on 8 threads allocating one sku on PostgreSQL: waits long enough to spread
-    # the contenders out (fewer, longer waits beat many short collisions).
-    conflict_attempts: int = 15
-    event_attempts: int = 3
-    initial_wait: float = 0.01
-    max_wait: float = 0.5
-    #: Seconds a reaction keeps retrying conflicts (and at least twice ``conflict_attempts``
-    #: times): every conflict is another writer's progress, and a reaction has no caller to
-    #: answer 409, so under contention it waits its turn rather than being given up on.
-    reaction_patience: float = 30.0
 
 
 class MessageBus:
@@ -69,7 +42,7 @@ class MessageBus:
         event_handlers: Mapping[type[Event], Sequence[Handler]],
         dependencies: Dependencies,
         dead_letters: DeadLetterSink,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy | None = None,
         on_commit: Callable[[list[Envelope]], None] | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
@@ -84,8 +57,8 @@ class MessageBus:
             if not issubclass(event_type, Event):
                 raise ConfigurationError(f"{event_type.__name__} is not an event")
             self._events[event_type] = tuple(bind(h, dependencies) for h in handlers)
-        self._dead_letters = dead_letters
-        self._retry = retry
+        self._retry = retry = retry or RetryPolicy()
+        self._reactions = Reactions(retry, dead_letters, metrics)
         # Told of the events of every commit as soon as it happened (wakes an outbox relay).
         self._on_commit = on_commit
         self._acting_as: Principal | None = None
@@ -127,10 +100,6 @@ class MessageBus:
         """The name of a command type's handler (its inbox key), or None without one."""
         bound = self._commands.get(command_type)
         return bound.name if bound is not None else None
-
-    def handles(self, message_type: type[Message]) -> bool:
-        """Whether a command type has a handler here."""
-        return message_type in self._commands
 
     def handle(
         self, message: Message | Envelope, *, committed: list[Envelope] | None = None
@@ -196,14 +165,8 @@ class MessageBus:
             if metrics is not None:
                 metrics.handled("command", envelope.name)
             return result
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.conflict_attempts - 1),
-            wait=wait_random_exponential(
-                multiplier=self._retry.initial_wait, max=self._retry.max_wait
-            ),
-            retry=retry_if_exception_type(ConcurrencyConflict),
-            reraise=True,
-            before_sleep=lambda state: self._retrying(envelope, bound, state.attempt_number),
+        retrying = self._retry.after_conflict(
+            lambda state: self._retrying(envelope, bound, state.attempt_number)
         )
         self._retrying(envelope, bound, 0)
         try:
@@ -224,82 +187,7 @@ class MessageBus:
 
     def _handle_event(self, envelope: Envelope, queue: _Queue) -> None:
         handlers = self._events.get(type(envelope.message), ())
-        given_up = False
-        for bound in handlers:
-            try:
-                self._invoke(bound, envelope, queue)
-                continue
-            except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
-                if self._metrics is not None:
-                    self._metrics.retried("event", envelope.name)
-                log.warning(
-                    "event handler failed, retrying",
-                    extra={
-                        "handler": bound.name,
-                        "event_type": envelope.name,
-                        "error": repr(first_error),
-                    },
-                )
-            retrying = Retrying(
-                # Other errors stop at ``event_attempts`` (``_retry_event_error``); conflicts
-                # stop once both the attempts and the patience are spent.
-                stop=stop_after_attempt(
-                    max(self._retry.event_attempts, 2 * self._retry.conflict_attempts) - 1
-                )
-                & stop_after_delay(self._retry.reaction_patience),
-                wait=wait_random_exponential(
-                    multiplier=self._retry.initial_wait, max=self._retry.max_wait
-                ),
-                retry=self._retry_event_error(),
-                reraise=True,
-                before_sleep=self._event_retried(envelope),
-            )
-            try:
-                retrying(self._invoke, bound, envelope, queue)
-            except Exception as error:  # noqa: BLE001
-                log.error(
-                    "event handler dead-lettered",
-                    extra={
-                        "handler": bound.name,
-                        "event_type": envelope.name,
-                        "error": repr(error),
-                    },
-                )
-                given_up = True
-                if self._metrics is not None:
-                    self._metrics.failed("event", envelope.name)
-                try:
-                    self._dead_letters.record(envelope, bound.name, error)
-                except Exception:
-                    # Kept nowhere (its store is down too): the event has no inbox row for this
-                    # handler, so the recovery sweep dispatches it again later.
-                    log.exception(
-                        "event handler failure could not be recorded",
-                        extra={"handler": bound.name, "event_type": envelope.name},
-                    )
-        # Counted once per event, when every handler applied it (a count per handler would
-        # cost each message a counter update per reaction).
-        if handlers and not given_up and self._metrics is not None:
-            self._metrics.handled("event", envelope.name)
-
-    def _event_retried(self, envelope: Envelope) -> Callable[[Any], None] | None:
-        metrics = self._metrics
-        if metrics is None:
-            return None
-        return lambda _state: metrics.retried("event", envelope.name)
-
-    def _retry_event_error(self) -> Callable[[Any], bool]:
-        attempts = self._retry.event_attempts
-
-        def should_retry(state: Any) -> bool:
-            error = state.outcome.exception() if state.outcome else None
-            if error is None:
-                return False
-            if isinstance(error, ConcurrencyConflict):
-                return True
-            return bool(state.attempt_number < attempts - 1)
-
-        return should_retry
+        self._reactions.run(envelope, handlers, self._invoke, queue)
 
     def _invoke(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
         if self._tracing is None:

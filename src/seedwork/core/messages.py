@@ -153,7 +153,3 @@ class MessageRegistry:
 
     def __contains__(self, name: object) -> bool:
         return any(known == name for known, _ in self._by_name)
-
-    def names(self) -> list[str]:
-        """Every registered name, sorted."""
-        return sorted({name for name, _ in self._by_name})

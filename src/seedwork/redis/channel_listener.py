@@ -1,7 +1,7 @@
 """The pub/sub way in: a pattern subscription on ``<prefix>.commands.*``.
 
 Pub/sub is fire-and-forget: what is published while the listener is disconnected is not seen
-(the stream is the durable way in, ``seedwork.redis.command_listeners``).
+(the stream is the durable way in, ``seedwork.redis.stream_listener``).
 """
 
 from __future__ import annotations

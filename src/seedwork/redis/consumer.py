@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import attrs
 
@@ -30,19 +30,12 @@ from seedwork.core.retry import retry_transient
 from seedwork.core.uow import Inbox
 from seedwork.redis.dead_letters import DeadLetterStore
 from seedwork.redis.outcomes import ConsumerStats, Outcome
-from seedwork.redis.reader import CommandReader, NotAccepted
+from seedwork.redis.reader import CommandReader
+from seedwork.redis.sinks import Handover
 
 if TYPE_CHECKING:
     from seedwork.observability.metrics import Metrics
     from seedwork.observability.tracing import Tracing
-
-__all__ = [
-    "CommandConsumer",
-    "CommandReader",
-    "ConsumerStats",
-    "NotAccepted",
-    "Outcome",
-]
 
 log = logging.getLogger("seedwork.redis.consumer")
 
@@ -226,18 +219,13 @@ class CommandConsumer:
         self.reject(raw, outcome.error, channel)
         return attrs.evolve(outcome, pending=False)
 
-    def submit(
-        self,
-        raw: str | bytes,
-        channel: str | bytes,
-        *,
-        stream_entry: str | None = None,
-        done: Callable[[bool], None] | None = None,
-        stop: threading.Event | None = None,
-    ) -> None:
-        """Consume one message here and now, then call ``done`` (a listener's sink)."""
+    def submit(self, raw: str | bytes, channel: str | bytes, **handover: Unpack[Handover]) -> None:
+        """Consume one message here and now, then call ``done`` (a listener's ``Sink``)."""
+        done = handover.get("done")
         try:
-            outcome = self.consume(raw, channel, stream_entry=stream_entry, stop=stop)
+            outcome = self.consume(
+                raw, channel, stream_entry=handover.get("stream_entry"), stop=handover.get("stop")
+            )
         except BaseException:
             if done is not None:
                 done(False)

@@ -19,6 +19,7 @@ import queue
 import threading
 import zlib
 from collections.abc import Callable, Hashable
+from typing import Unpack
 
 import attrs
 
@@ -26,6 +27,7 @@ from seedwork.core.errors import MessageError
 from seedwork.core.failures import CORE
 from seedwork.core.messages import Envelope
 from seedwork.redis.consumer import CommandConsumer
+from seedwork.redis.sinks import Handover
 
 log = logging.getLogger("seedwork.redis.consumer")
 
@@ -89,16 +91,9 @@ class Lanes:
         log.info("consumer lanes started workers=%d", self.workers)
         return self
 
-    def submit(
-        self,
-        raw: str | bytes,
-        channel: str | bytes,
-        *,
-        stream_entry: str | None = None,
-        done: Callable[[bool], None] | None = None,
-        stop: threading.Event | None = None,
-    ) -> None:
+    def submit(self, raw: str | bytes, channel: str | bytes, **handover: Unpack[Handover]) -> None:
         """Queue a message on the lane of its key (waits while that lane is full)."""
+        stream_entry, done = handover.get("stream_entry"), handover.get("done")
         try:
             envelope = self.consumer.read(raw, channel, stream_entry)
             lane = self.lane_of(envelope)

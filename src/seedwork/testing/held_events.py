@@ -14,9 +14,11 @@ from typing import Any
 
 import attrs
 
-from seedwork.core.bus import DeadLetterSink, MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.injection import Dependencies, Handler
 from seedwork.core.messages import Command, Envelope, Event, Message
+from seedwork.core.reactions import DeadLetterSink
+from seedwork.core.retry import RetryPolicy
 
 
 @attrs.frozen

@@ -16,12 +16,14 @@ from collections.abc import Callable
 from redis import Redis
 
 from seedwork.core.supervision import Supervisor
+from seedwork.redis.channel_listener import ChannelListener
 from seedwork.redis.channels import Channels
-from seedwork.redis.command_listeners import ChannelListener, StreamListener
-from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetterStream
 from seedwork.redis.lanes import Lanes, key_fields
 from seedwork.redis.publisher import RedisPublisher
+from seedwork.redis.reader import CommandReader
+from seedwork.redis.stream_listener import StreamListener
 from seedwork.sqlalchemy.inbox import SqlInbox
 from seedwork.sqlalchemy.outbox_status import outbox_status
 from seedwork.sqlalchemy.recovery import RecoverySweep

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from shop.domain.integration import INTEGRATION_EVENTS, wire_names
 from shop.entrypoints.workers import build_relay
 from tests.integration.observability.conftest import call, create_client, draft_order
 from tests.integration.redis.world import stream_messages
+from tests.waiting import eventually
 
 Span = dict[str, Any]
 
@@ -160,11 +160,12 @@ def run_consumer_until_shipped(
             stderr=stderr,
         )
         try:
-            deadline = time.monotonic() + 30
-            while call(client, "GET", f"/orders/{order_id}", 200)["status"] != "shipped":
+
+            def shipped() -> bool:
                 assert process.poll() is None, err.read_text()
-                assert time.monotonic() < deadline, f"never shipped:\n{err.read_text()}"
-                time.sleep(0.1)
+                return bool(call(client, "GET", f"/orders/{order_id}", 200)["status"] == "shipped")
+
+            eventually(shipped, timeout=30, every=0.1, explain=err.read_text)
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0, err.read_text()

@@ -11,11 +11,13 @@ import pytest
 from redis import Redis
 from sqlalchemy import Engine
 
+from seedwork.redis.channel_listener import ChannelListener
 from seedwork.redis.channels import Channels
-from seedwork.redis.command_listeners import ChannelListener, StreamListener
-from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetterStream
 from seedwork.redis.publisher import RedisPublisher
+from seedwork.redis.reader import CommandReader
+from seedwork.redis.stream_listener import StreamListener
 from seedwork.sqlalchemy.inbox import SqlInbox
 from seedwork.sqlalchemy.relay import OutboxRelay
 from tests.integration.redis.private_server import PrivateRedis

@@ -20,7 +20,7 @@ from shop.entrypoints.workers import consume_commands
 from shop.migrations import upgrade
 from shop.views.queries import SqlReadModels
 from tests import services
-from tests.integration.redis.world import eventually
+from tests.waiting import eventually
 
 SKU = "SKU-1"
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 from redis import Redis
 
 from tests import services
+from tests.waiting import eventually
 
 
 def free_port() -> int:
@@ -59,18 +59,12 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
         )
         client = Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except OSError:
-                pass
-            except Exception:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("private redis-server did not start")
-            time.sleep(0.02)
+        eventually(
+            client.ping,
+            every=0.02,
+            ignoring=(Exception,),
+            explain=lambda: "private redis-server did not start",
+        )
         client.close()
         return self
 

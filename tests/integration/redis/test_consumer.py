@@ -13,10 +13,11 @@ from redis import Redis
 
 from seedwork.core.messages import new_id
 from seedwork.redis.channels import Channels
-from seedwork.redis.command_listeners import StreamListener
 from seedwork.redis.consumer import CommandConsumer
+from seedwork.redis.stream_listener import StreamListener
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import AddStock, World, eventually
+from tests.integration.redis.world import AddStock, World
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 

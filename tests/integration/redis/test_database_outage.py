@@ -25,7 +25,7 @@ from shop.domain.money import Money
 from shop.entrypoints.workers import run_consumer_loop
 from shop.migrations import upgrade
 from tests.integration.private_postgres import PrivatePostgres
-from tests.integration.redis.world import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

@@ -14,21 +14,15 @@ from redis import Redis
 from redis.exceptions import ResponseError
 
 from seedwork.redis.channels import Channels
-from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetterStream
+from seedwork.redis.reader import CommandReader
 from seedwork.sqlalchemy.inbox import SqlInbox
 from shop.adapters.database import create_database_engine
 from tests.integration.private_postgres import PrivatePostgres
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import (
-    ACCEPTED,
-    FAILURES,
-    AddStock,
-    World,
-    build_world,
-    eventually,
-    tables,
-)
+from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World, build_world, tables
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 CHANGE = '{"type": "ChangeStock", "payload": {"reference": "s1", "quantity": 5}}'

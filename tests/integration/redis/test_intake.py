@@ -21,7 +21,8 @@ from shop.entrypoints.workers import build_relay
 from shop.views.queries import SqlReadModels
 from tests.integration.redis.intake import Consuming, add_batch, dead_letters, wired_shop
 from tests.integration.redis.private_server import PrivateRedis
-from tests.integration.redis.world import eventually, stream_messages
+from tests.integration.redis.world import stream_messages
+from tests.waiting import eventually
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from redis import Redis
 
 from seedwork.redis.channels import Channels
 from tests.integration.redis.intake import Consuming, add_batch, wired_shop
-from tests.integration.redis.world import eventually
+from tests.waiting import eventually
 
 LARGEST = 64 * 1024
 

@@ -12,11 +12,14 @@ from redis import Redis
 
 from seedwork.core.messages import Envelope, new_id
 from seedwork.redis.channels import Channels
-from seedwork.redis.consumer import CommandConsumer, CommandReader, Outcome
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.dead_letters import DeadLetterStream
 from seedwork.redis.lanes import Lanes, key_fields
+from seedwork.redis.outcomes import Outcome
+from seedwork.redis.reader import CommandReader
 from tests.integration.redis.conftest import Running
-from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World, eventually
+from tests.integration.redis.world import ACCEPTED, FAILURES, AddStock, World
+from tests.waiting import eventually
 
 Listeners = Callable[..., Any]
 

@@ -29,7 +29,8 @@ from shop.migrations import upgrade
 from shop.views.queries import SqlReadModels
 from tests import auth, services
 from tests.integration.redis.private_server import PrivateRedis
-from tests.integration.redis.world import eventually, stream_messages
+from tests.integration.redis.world import stream_messages
+from tests.waiting import eventually
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
 ADDRESS = {"street": "1 Main St", "city": "Lyon", "postcode": "69001", "country": "FR"}

@@ -69,11 +69,11 @@ def subscribed(redis: Redis, pattern: str) -> Any:
 
 
 def next_event(pubsub: Any, timeout: float = 5.0) -> tuple[str, dict[str, Any]]:
-    def arrived() -> Any:
+    def pattern_message() -> Any:
         message = pubsub.get_message(timeout=0.1)
         return message if message and message["type"] == "pmessage" else None
 
-    message = eventually(arrived, timeout)
+    message = eventually(pattern_message, timeout, every=0)
     return message["channel"].decode(), json.loads(message["data"])
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from redis import Redis
 
 from seedwork.redis.channels import Channels
-from seedwork.redis.command_listeners import StreamListener
 from seedwork.redis.consumer import CommandConsumer
+from seedwork.redis.stream_listener import StreamListener
 from tests.integration.redis.world import World
 
 

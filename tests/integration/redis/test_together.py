@@ -20,10 +20,10 @@ from tests.integration.redis.world import (
     ChangeStock,
     World,
     change_stock,
-    eventually,
     stream_messages,
     tables,
 )
+from tests.waiting import eventually
 
 
 def test_two_relays_and_two_consumers_lose_nothing_and_apply_nothing_twice(

@@ -15,18 +15,18 @@ from redis import Redis
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.failures import CORE
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, Event, MessageRegistry
 from seedwork.core.model import AggregateRoot
+from seedwork.core.retry import RetryPolicy
 from seedwork.core.serialization import Serializer
 from seedwork.redis.failures import REDIS
 from seedwork.sqlalchemy.failures import DATABASE
 from seedwork.sqlalchemy.tables import define_tables
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from seedwork.testing.fakes import FakeDeadLetters
-from tests.waiting import eventually as eventually  # the suite's files import it from here
 
 
 class UnknownStock(Exception):

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Envelope, Message
+from seedwork.core.retry import RetryPolicy
 from seedwork.testing.fakes import FakeDeadLetters
 from shop.adapters.database import create_database_engine
 from shop.adapters.fakes import FakeShopStorage

@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.injection import Dependencies
+from seedwork.core.retry import RetryPolicy
 from seedwork.testing.fakes import FakeDeadLetters
 from shop.adapters.fakes import FakeShopStorage
 from shop.entrypoints.http.app import create_app

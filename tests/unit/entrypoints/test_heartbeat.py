@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from shop.entrypoints.heartbeat import read_health, start_heartbeat, write_beat
+from tests.waiting import eventually
 
 NOW = 1_800_000_000.0
 
@@ -57,10 +58,7 @@ def test_an_unreadable_heartbeat_is_not_health(tmp_path: Path):
 def test_the_heartbeat_thread_beats_at_once_and_removes_its_file_when_stopped(tmp_path: Path):
     stop = threading.Event()
     thread = start_heartbeat("run", stop, directory=tmp_path, interval=60)
-    deadline = time.monotonic() + 5
-    while not (tmp_path / "run").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    eventually((tmp_path / "run").exists, timeout=5)
     health = read_health("run", tmp_path)
     assert health.ok, health.message
     assert f"process {os.getpid()}" in health.message
@@ -80,10 +78,7 @@ def test_no_beat_while_the_role_s_threads_are_not_all_alive(tmp_path: Path):
         directory=tmp_path,
         interval=0.01,
     )
-    deadline = time.monotonic() + 5
-    while len(checks) < 3:  # a beat would have been written after the first check
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    eventually(lambda: len(checks) >= 3, timeout=5)  # a beat would follow the first check
     assert not (tmp_path / "run").exists()
     stop.set()
     thread.join(5)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from seedwork.core.errors import InvalidPayload, MessageError
 from seedwork.core.serialization import ENVELOPE_FIELDS, Serializer
 from seedwork.redis.channels import Channels
-from seedwork.redis.consumer import CommandReader
+from seedwork.redis.reader import CommandReader
 from seedwork.redis.wire import check_text
 from shop.bootstrap import message_converter, message_registry
 from shop.domain.integration import ACCEPTED_COMMANDS, wire_names

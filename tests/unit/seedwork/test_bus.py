@@ -9,11 +9,12 @@ from typing import Any
 import attrs
 import pytest
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.errors import ConcurrencyConflict, ConfigurationError
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, Envelope, Event
 from seedwork.core.model import AggregateRoot
+from seedwork.core.retry import RetryPolicy
 from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
 
 FAST = RetryPolicy(conflict_attempts=4, event_attempts=3, initial_wait=0.0001, max_wait=0.001)

@@ -17,16 +17,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DatabaseError, DataError, IntegrityError, InterfaceError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.errors import ConcurrencyConflict
 from seedwork.core.failures import CORE
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Command, MessageRegistry, new_id
 from seedwork.core.model import AggregateRoot
+from seedwork.core.retry import RetryPolicy
 from seedwork.core.serialization import Serializer
 from seedwork.redis.channels import Channels
-from seedwork.redis.consumer import CommandConsumer, CommandReader
+from seedwork.redis.consumer import CommandConsumer
 from seedwork.redis.failures import REDIS
+from seedwork.redis.reader import CommandReader
 from seedwork.sqlalchemy.failures import DATABASE
 from seedwork.testing.fakes import (
     FakeDeadLetters,

@@ -14,7 +14,7 @@ from seedwork.core.errors import InvalidPayload, MessageError
 from seedwork.core.messages import Command, Envelope, MessageRegistry
 from seedwork.core.serialization import Serializer
 from seedwork.redis.channels import Channels, camel_case, snake_case
-from seedwork.redis.consumer import CommandReader, NotAccepted
+from seedwork.redis.reader import CommandReader, NotAccepted
 
 
 @attrs.frozen(kw_only=True)

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seedwork.core.bus import MessageBus, RetryPolicy
+from seedwork.core.bus import MessageBus
 from seedwork.core.injection import Dependencies
 from seedwork.core.messages import Envelope, Message
+from seedwork.core.retry import RetryPolicy
 from seedwork.testing.fakes import FakeDeadLetters, FakeInbox
 from shop.adapters.fakes import FakeOrders, FakeShopStorage
 from shop.domain import commands as c

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from seedwork.core.bus import RetryPolicy
 from seedwork.core.injection import Dependencies
+from seedwork.core.retry import RetryPolicy
 from seedwork.testing.fakes import FakeDeadLetters, FakeInbox
 from seedwork.testing.held_events import HeldEventsBus
 from shop.adapters.fakes import FakeShopStorage

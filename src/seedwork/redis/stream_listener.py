@@ -6,7 +6,8 @@ channel name): reading them is the sink's, in one place that turns any bytes int
 a dead letter (``seedwork.redis.reader``). A listener runs until its ``stop`` event is set
 and reconnects with backoff when Redis goes away; whatever else makes it fail is its
 supervisor's to restart (``seedwork.core.supervision``). The channels' listener is
-``ChannelListener`` (``seedwork.redis.channel_listener``); the stream's is here.
+``ChannelListener`` (``seedwork.redis.channel_listener``); the stream's is here, with the
+consumer group's pending entries kept in ``seedwork.redis.stream_pending``.
 
 Stream entries are read with XREADGROUP and acknowledged (``done``) only after the command
 committed or was dead-lettered. Entries left pending by a consumer that died are reclaimed
@@ -23,35 +24,20 @@ With ``keep`` set, the stream is trimmed to about that many entries, of acknowle
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
-from seedwork.redis.channel_listener import ChannelListener
 from seedwork.redis.channels import Channels
 from seedwork.redis.publisher import UNREACHABLE, await_redis
 from seedwork.redis.sinks import Sink
+from seedwork.redis.stream_pending import PendingEntries, consumer_name
+from seedwork.redis.stream_pending import text_of as _text
 from seedwork.redis.stream_trim import trim_acknowledged
-from seedwork.redis.wire import shown
-
-__all__ = ["ChannelListener", "Sink", "StreamListener", "consumer_name"]
 
 log = logging.getLogger("seedwork.redis.consumer")
-
-
-def consumer_name() -> str:
-    """A name unique to this process for the consumer group."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-def _text(value: Any) -> str:
-    return shown(value) if isinstance(value, bytes) else str(value)
 
 
 class StreamListener:
@@ -86,8 +72,7 @@ class StreamListener:
         self._suspect_wait = suspect_wait
         self._keep = keep
         self.ready = threading.Event()
-        self._in_hand: set[str] = set()
-        self._in_hand_lock = threading.Lock()
+        self._pending = PendingEntries(client, self._stream, group, self.name)
 
     def run(self, stop: threading.Event) -> None:
         """Read, reclaim, trim and acknowledge until stopped."""
@@ -114,11 +99,7 @@ class StreamListener:
 
     def ensure_group(self) -> None:
         """Create the consumer group (and the stream) unless they exist."""
-        try:
-            self._client.xgroup_create(self._stream, self.group, id="0", mkstream=True)
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        self._pending.create_group()
 
     def read_new(self, stop: threading.Event) -> int:
         """Read new entries (waiting up to ``block``) and handle them; returns how many."""
@@ -150,30 +131,17 @@ class StreamListener:
         still in hand are first touched with XCLAIM JUSTID, which counts nothing, so entries
         queued in a live consumer's lanes never look abandoned.
         """
-        self._refresh_in_hand()
-        handled, start = 0, "-"
-        while not stop.is_set():
-            pending: Any = self._client.xpending_range(
-                self._stream, self.group, min=start, max="+", count=self._batch,
-                idle=self._claim_idle_ms,
-            )  # fmt: skip
-            if not pending:
-                break
-            start = "(" + _text(pending[-1]["message_id"])
-            with self._in_hand_lock:
-                delivered = {
-                    _text(row["message_id"]): int(row["times_delivered"])
-                    for row in pending
-                    if _text(row["message_id"]) not in self._in_hand
-                }
+        self._pending.touch_in_hand()
+        handled = 0
+        page: str | None = "-"  # where the next page of XPENDING starts; None: no more
+        while page is not None and not stop.is_set():
+            page, delivered = self._pending.abandoned(page, self._batch, self._claim_idle_ms)
             fresh = [entry_id for entry_id, times in delivered.items() if times < 2]
             handled += self._take_over(fresh, delivered, stop)
             for suspect in (entry_id for entry_id, times in delivered.items() if times >= 2):
                 if stop.is_set():
                     break
                 handled += self._take_over([suspect], delivered, stop, settle=True)
-            if len(pending) < self._batch:
-                break
         return handled
 
     def _take_over(
@@ -187,10 +155,7 @@ class StreamListener:
         """Claim entries and handle them; ``settle``: wait until each was settled."""
         if not ids:
             return 0
-        claimed: Any = self._client.xclaim(
-            self._stream, self.group, self.name, self._claim_idle_ms, message_ids=list(ids)
-        )
-        entries = [entry for entry in claimed if entry and entry[1] is not None]
+        entries = self._pending.claim(ids, self._claim_idle_ms)
         if not entries:
             return 0
         log.info("consumer reclaimed entries=%d name=%s", len(entries), self.name)
@@ -205,25 +170,6 @@ class StreamListener:
                 if settled.wait(0.05) or time.monotonic() > deadline:
                     break
         return handled
-
-    def _refresh_in_hand(self) -> None:
-        """Reset the idle time of the entries in hand that this consumer still owns."""
-        with self._in_hand_lock:
-            in_hand = list(self._in_hand)
-        if not in_hand:
-            return
-        with self._client.pipeline(transaction=False) as pipe:
-            for entry_id in in_hand:
-                pipe.xpending_range(
-                    self._stream, self.group, min=entry_id, max=entry_id, count=1,
-                    consumername=self.name,
-                )  # fmt: skip
-            found = pipe.execute()
-        owned: list[Any] = [entry_id for entry_id, row in zip(in_hand, found, strict=True) if row]
-        if owned:
-            self._client.xclaim(
-                self._stream, self.group, self.name, 0, message_ids=owned, justid=True
-            )
 
     def _within_delivery_limit(self, entries: list[Any], delivered: dict[str, int]) -> list[Any]:
         """Dead-letter the entries delivered more than ``max_deliveries`` times, never acknowledged.
@@ -247,7 +193,7 @@ class StreamListener:
                 "(it may take the consumer down with it)"
             )
             self._consumer.reject(raw if raw is not None else repr(fields), error, self._stream)
-            self._client.xack(self._stream, self.group, entry_id)
+            self._pending.acknowledge(entry_id)
         return kept
 
     def handle(
@@ -262,21 +208,19 @@ class StreamListener:
             names = ", ".join(sorted(_text(name) for name in fields))
             error = f"MessageError: stream entry has no 'message' field (fields: {names})"
             self._consumer.reject(repr(fields), error, self._stream)
-            self._client.xack(self._stream, self.group, entry_id)
+            self._pending.acknowledge(entry_id)
             return None
-        with self._in_hand_lock:
-            self._in_hand.add(entry_id)
+        self._pending.hold(entry_id)
         settled = threading.Event()
 
         def acknowledge(ok: bool) -> None:
             try:
                 if ok:
-                    self._client.xack(self._stream, self.group, entry_id)
+                    self._pending.acknowledge(entry_id)
                 elif stop.is_set():
-                    self._forgive(entry_id)
+                    self._pending.forgive(entry_id)
             finally:
-                with self._in_hand_lock:
-                    self._in_hand.discard(entry_id)
+                self._pending.release(entry_id)
                 settled.set()
 
         try:
@@ -284,34 +228,17 @@ class StreamListener:
                 raw, self._stream, stream_entry=entry_id, done=acknowledge, stop=stop
             )
         except BaseException as error:
-            with self._in_hand_lock:
-                self._in_hand.discard(entry_id)
+            self._pending.release(entry_id)
             if isinstance(error, UNREACHABLE) or not isinstance(error, Exception):
                 raise
             log.exception("consumer failed on an entry, left pending entry=%s", entry_id)
             return None
         return settled
 
-    def _forgive(self, entry_id: str) -> None:
-        """Count an entry left pending at a stop (an outage, a shutdown) as delivered once.
-
-        Those deliveries were not the entry's fault: however often the consumer is stopped
-        during an outage, the entry never reaches the delivery limit for it.
-        """
-        owned = self._client.xpending_range(
-            self._stream, self.group, min=entry_id, max=entry_id, count=1, consumername=self.name
-        )
-        if owned:
-            self._client.xclaim(
-                self._stream, self.group, self.name, 0, message_ids=[entry_id],
-                justid=True, retrycount=1,
-            )  # fmt: skip
-
     @property
     def in_hand(self) -> int:
         """Entries handed to the sink and not acknowledged yet."""
-        with self._in_hand_lock:
-            return len(self._in_hand)
+        return len(self._pending)
 
 
 def _message(fields: dict[Any, Any]) -> Any:
