@@ -97,12 +97,20 @@ def stop_on_signals() -> threading.Event:
     ``finally`` blocks still stop what the command started.
     """
     stop = threading.Event()
+    signalled: list[str] = []
 
     def _stop(signum: int, _frame: Any) -> None:
+        # The handler runs in the main thread, which may be inside stop.wait() holding the
+        # event's lock: setting the event here would wait for that lock forever. Another thread
+        # sets it (and logs) once the main thread lets go. A plain flag answers "second signal?".
         name = signal.Signals(signum).name
-        if stop.is_set():
+        if signalled:  # logging's locks are re-entrant: safe here, unlike the event's
             log.warning("second %s: stopping without waiting for the threads", name)
             raise KeyboardInterrupt
+        signalled.append(name)
+        threading.Thread(target=_stopping, args=(name,), name="stop-signal", daemon=True).start()
+
+    def _stopping(name: str) -> None:
         log.info("stopping on signal %s", name)
         stop.set()
 
