@@ -145,6 +145,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 for n, envelope in enumerate(chunk)
                 for name, value in self._outbox_row(envelope).items()
             }
+            if durable and first:
+                parameters.update(self._dialect.durability(session))
             written = session.connection().execute(statement, parameters)
             positions.update((message_id, id_) for id_, message_id in written.tuples())
         return [attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes]
