@@ -71,6 +71,7 @@ class MessageBus:
         dead_letters: DeadLetterSink,
         retry: RetryPolicy = RetryPolicy(),
         on_commit: Callable[[list[Envelope]], None] | None = None,
+        on_settled: Callable[[list[Envelope]], None] | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
     ) -> None:
@@ -88,6 +89,9 @@ class MessageBus:
         self._retry = retry
         # Told of the events of every commit as soon as it happened (wakes an outbox relay).
         self._on_commit = on_commit
+        # Told once per ``handle`` call, when its reactions have run, of every event it
+        # committed (publishes them in one go, after the last reaction's commit).
+        self._on_settled = on_settled
         self._acting_as: Principal | None = None
         # Observability hooks, None when off (then they cost nothing).
         self._metrics = metrics
@@ -157,20 +161,24 @@ class MessageBus:
             envelope = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
         queue = _Queue([envelope], committed)
         result = None
-        while queue:
-            current = queue.popleft()
-            token = context.push(
-                correlation_id=current.correlation_id, message_id=current.message_id
-            )
-            try:
-                if isinstance(current.message, Command):
-                    outcome = self._handle_command(current, queue)
-                    if current is envelope:
-                        result = outcome
-                else:
-                    self._handle_event(current, queue)
-            finally:
-                context.pop(token)
+        try:
+            while queue:
+                current = queue.popleft()
+                token = context.push(
+                    correlation_id=current.correlation_id, message_id=current.message_id
+                )
+                try:
+                    if isinstance(current.message, Command):
+                        outcome = self._handle_command(current, queue)
+                        if current is envelope:
+                            result = outcome
+                    else:
+                        self._handle_event(current, queue)
+                finally:
+                    context.pop(token)
+        finally:
+            if queue.settled and self._on_settled is not None:
+                self._on_settled(queue.settled)
         return result
 
     def dispatch_events(self, envelopes: Iterable[Envelope]) -> None:
@@ -337,6 +345,8 @@ class MessageBus:
                 queue.extend(committed)
                 if queue.committed is not None:
                     queue.committed.extend(committed)
+                if self._on_settled is not None:
+                    queue.settled.extend(committed)
                 if self._on_commit is not None:
                     self._on_commit(committed)
         return result
@@ -348,3 +358,4 @@ class _Queue(deque[Envelope]):
     def __init__(self, messages: Iterable[Envelope], committed: list[Envelope] | None) -> None:
         super().__init__(messages)
         self.committed = committed
+        self.settled: list[Envelope] = []
