@@ -12,6 +12,7 @@ import copy
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -162,20 +163,16 @@ class MessageBus:
         queue = _Queue([envelope], committed)
         result = None
         try:
+            # The message's ids are bound by ``_apply`` around each handler, and by the slow
+            # paths (retries, dead letters) around their log lines: no binding per message.
             while queue:
                 current = queue.popleft()
-                token = context.push(
-                    correlation_id=current.correlation_id, message_id=current.message_id
-                )
-                try:
-                    if isinstance(current.message, Command):
-                        outcome = self._handle_command(current, queue)
-                        if current is envelope:
-                            result = outcome
-                    else:
-                        self._handle_event(current, queue)
-                finally:
-                    context.pop(token)
+                if isinstance(current.message, Command):
+                    outcome = self._handle_command(current, queue)
+                    if current is envelope:
+                        result = outcome
+                else:
+                    self._handle_event(current, queue)
         finally:
             if queue.settled and self._on_settled is not None:
                 self._on_settled(queue.settled)
@@ -204,6 +201,11 @@ class MessageBus:
             if metrics is not None:
                 metrics.handled("command", envelope.name)
             return result
+        with _bound(envelope):
+            return self._retry_command(bound, envelope, queue)
+
+    def _retry_command(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
+        metrics = self._metrics
         retrying = Retrying(
             stop=stop_after_attempt(self._retry.conflict_attempts - 1),
             wait=wait_random_exponential(
@@ -238,57 +240,68 @@ class MessageBus:
                 self._invoke(bound, envelope, queue)
                 continue
             except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
-                if self._metrics is not None:
-                    self._metrics.retried("event", envelope.name)
-                log.warning(
-                    "event handler failed, retrying",
-                    extra={
-                        "handler": bound.name,
-                        "event_type": envelope.name,
-                        "error": repr(first_error),
-                    },
-                )
-            retrying = Retrying(
-                # Other errors stop at ``event_attempts`` (``_retry_event_error``); conflicts
-                # stop once both the attempts and the patience are spent.
-                stop=stop_after_attempt(
-                    max(self._retry.event_attempts, 2 * self._retry.conflict_attempts) - 1
-                )
-                & stop_after_delay(self._retry.reaction_patience),
-                wait=wait_random_exponential(
-                    multiplier=self._retry.initial_wait, max=self._retry.max_wait
-                ),
-                retry=self._retry_event_error(),
-                reraise=True,
-                before_sleep=self._event_retried(envelope),
-            )
-            try:
-                retrying(self._invoke, bound, envelope, queue)
-            except Exception as error:  # noqa: BLE001
-                log.error(
-                    "event handler dead-lettered",
-                    extra={
-                        "handler": bound.name,
-                        "event_type": envelope.name,
-                        "error": repr(error),
-                    },
-                )
-                given_up = True
-                if self._metrics is not None:
-                    self._metrics.failed("event", envelope.name)
-                try:
-                    self._dead_letters.record(envelope, bound.name, error)
-                except Exception:
-                    # Kept nowhere (its store is down too): the event has no inbox row for this
-                    # handler, so the recovery sweep dispatches it again later.
-                    log.exception(
-                        "event handler failure could not be recorded",
-                        extra={"handler": bound.name, "event_type": envelope.name},
-                    )
+                with _bound(envelope):
+                    if not self._retry_event(bound, envelope, queue, first_error):
+                        given_up = True
         # Counted once per event, when every handler applied it (a count per handler would
         # cost each message a counter update per reaction).
         if handlers and not given_up and self._metrics is not None:
             self._metrics.handled("event", envelope.name)
+
+    def _retry_event(
+        self, bound: BoundHandler, envelope: Envelope, queue: _Queue, first_error: Exception
+    ) -> bool:
+        """Retry a failed event handler; dead-letter the event when it keeps failing.
+
+        False when it was given up on."""
+        if self._metrics is not None:
+            self._metrics.retried("event", envelope.name)
+        log.warning(
+            "event handler failed, retrying",
+            extra={
+                "handler": bound.name,
+                "event_type": envelope.name,
+                "error": repr(first_error),
+            },
+        )
+        retrying = Retrying(
+            # Other errors stop at ``event_attempts`` (``_retry_event_error``); conflicts
+            # stop once both the attempts and the patience are spent.
+            stop=stop_after_attempt(
+                max(self._retry.event_attempts, 2 * self._retry.conflict_attempts) - 1
+            )
+            & stop_after_delay(self._retry.reaction_patience),
+            wait=wait_random_exponential(
+                multiplier=self._retry.initial_wait, max=self._retry.max_wait
+            ),
+            retry=self._retry_event_error(),
+            reraise=True,
+            before_sleep=self._event_retried(envelope),
+        )
+        try:
+            retrying(self._invoke, bound, envelope, queue)
+        except Exception as error:  # noqa: BLE001
+            log.error(
+                "event handler dead-lettered",
+                extra={
+                    "handler": bound.name,
+                    "event_type": envelope.name,
+                    "error": repr(error),
+                },
+            )
+            if self._metrics is not None:
+                self._metrics.failed("event", envelope.name)
+            try:
+                self._dead_letters.record(envelope, bound.name, error)
+            except Exception:
+                # Kept nowhere (its store is down too): the event has no inbox row for this
+                # handler, so the recovery sweep dispatches it again later.
+                log.exception(
+                    "event handler failure could not be recorded",
+                    extra={"handler": bound.name, "event_type": envelope.name},
+                )
+            return False
+        return True
 
     def _event_retried(self, envelope: Envelope) -> Callable[[Any], None] | None:
         metrics = self._metrics
@@ -328,7 +341,11 @@ class MessageBus:
         uow = kwargs.get("uow")
         if uow is not None:
             uow.handling = Handling(envelope=envelope, handler=bound.name, tracing=self._tracing)
-        token = context.push(handler=bound.name)
+        token = context.push(
+            correlation_id=envelope.correlation_id,
+            message_id=envelope.message_id,
+            handler=bound.name,
+        )
         try:
             result = bound.handler(envelope.message, **kwargs)
         except AlreadyHandled:
@@ -350,6 +367,11 @@ class MessageBus:
                 if self._on_commit is not None:
                     self._on_commit(committed)
         return result
+
+
+def _bound(envelope: Envelope) -> AbstractContextManager[None]:
+    """The message's ids bound around the bus's own log lines about it."""
+    return context.bound(correlation_id=envelope.correlation_id, message_id=envelope.message_id)
 
 
 class _Queue(deque[Envelope]):
