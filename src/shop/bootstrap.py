@@ -70,7 +70,8 @@ def envelope_dependencies() -> Mapping[str, Callable[[Envelope], Any]]:
 
 
 class CommitHooks:
-    """Listeners told of every commit's events right away (``shop run`` wakes its relay)."""
+    """Listeners told of the events a message committed, its reactions' included, once they
+    ran (``shop run`` publishes them)."""
 
     def __init__(self) -> None:
         self.listeners: list[Callable[[list[Envelope]], None]] = []
@@ -161,7 +162,7 @@ def bootstrap(
             engine, seedwork_tables.failed_events, serializer, redact=settings.redactor()
         ),
         retry=retry or RetryPolicy(),
-        on_commit=on_commit,
+        on_settled=on_commit,
         metrics=metrics,
         tracing=tracing,
     )

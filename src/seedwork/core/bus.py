@@ -5,6 +5,9 @@ and re-entered from a handler. Event handler failures are retried with backoff a
 dead-lettered (``seedwork.core.reactions``); they never fail the command that raised the
 event. Optimistic-lock conflicts retry the whole handler with jittered backoff
 (``RetryPolicy`` in ``seedwork.core.retry``).
+
+About 260 lines, over the house's ~250: dispatch, the commit hooks and the call's queue are one
+loop, and splitting them would spread one hot path over modules.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import copy
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -44,6 +48,7 @@ class MessageBus:
         dead_letters: DeadLetterSink,
         retry: RetryPolicy | None = None,
         on_commit: Callable[[list[Envelope]], None] | None = None,
+        on_settled: Callable[[list[Envelope]], None] | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
     ) -> None:
@@ -61,6 +66,9 @@ class MessageBus:
         self._reactions = Reactions(retry, dead_letters, metrics)
         # Told of the events of every commit as soon as it happened (wakes an outbox relay).
         self._on_commit = on_commit
+        # Told once per ``handle`` call, when its reactions have run, of every event it
+        # committed (publishes them in one go, after the last reaction's commit).
+        self._on_settled = on_settled
         self._acting_as: Principal | None = None
         # Observability hooks, None when off (then they cost nothing).
         self._metrics = metrics
@@ -126,20 +134,20 @@ class MessageBus:
             envelope = attrs.evolve(envelope, traceparent=self._tracing.traceparent())
         queue = _Queue([envelope], committed)
         result = None
-        while queue:
-            current = queue.popleft()
-            token = context.push(
-                correlation_id=current.correlation_id, message_id=current.message_id
-            )
-            try:
+        try:
+            # The message's ids are bound by ``_apply`` around each handler, and by the slow
+            # paths (retries, dead letters) around their log lines: no binding per message.
+            while queue:
+                current = queue.popleft()
                 if isinstance(current.message, Command):
                     outcome = self._handle_command(current, queue)
                     if current is envelope:
                         result = outcome
                 else:
                     self._handle_event(current, queue)
-            finally:
-                context.pop(token)
+        finally:
+            if queue.settled and self._on_settled is not None:
+                self._on_settled(queue.settled)
         return result
 
     def dispatch_events(self, envelopes: Iterable[Envelope]) -> None:
@@ -165,6 +173,11 @@ class MessageBus:
             if metrics is not None:
                 metrics.handled("command", envelope.name)
             return result
+        with _bound(envelope):
+            return self._retry_command(bound, envelope, queue)
+
+    def _retry_command(self, bound: BoundHandler, envelope: Envelope, queue: _Queue) -> Any:
+        metrics = self._metrics
         retrying = self._retry.after_conflict(
             lambda state: self._retrying(envelope, bound, state.attempt_number)
         )
@@ -208,7 +221,11 @@ class MessageBus:
         uow = kwargs.get("uow")
         if uow is not None:
             uow.handling = Handling(envelope=envelope, handler=bound.name, tracing=self._tracing)
-        token = context.push(handler=bound.name)
+        token = context.push(
+            correlation_id=envelope.correlation_id,
+            message_id=envelope.message_id,
+            handler=bound.name,
+        )
         try:
             result = bound.handler(envelope.message, **kwargs)
         except AlreadyHandled:
@@ -225,9 +242,16 @@ class MessageBus:
                 queue.extend(committed)
                 if queue.committed is not None:
                     queue.committed.extend(committed)
+                if self._on_settled is not None:
+                    queue.settled.extend(committed)
                 if self._on_commit is not None:
                     self._on_commit(committed)
         return result
+
+
+def _bound(envelope: Envelope) -> AbstractContextManager[None]:
+    """The message's ids bound around the bus's own log lines about it."""
+    return context.bound(correlation_id=envelope.correlation_id, message_id=envelope.message_id)
 
 
 class _Queue(deque[Envelope]):
@@ -236,3 +260,4 @@ class _Queue(deque[Envelope]):
     def __init__(self, messages: Iterable[Envelope], committed: list[Envelope] | None) -> None:
         super().__init__(messages)
         self.committed = committed
+        self.settled: list[Envelope] = []

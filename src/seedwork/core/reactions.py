@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from seedwork.core import context
 from seedwork.core.injection import BoundHandler
 from seedwork.core.messages import Envelope
 from seedwork.core.retry import RetryPolicy
@@ -54,26 +55,40 @@ class Reactions:
                 invoke(bound, envelope, queue)
                 continue
             except Exception as first_error:  # noqa: BLE001 - event handlers never break the caller
-                if self._metrics is not None:
-                    self._metrics.retried("event", envelope.name)
-                log.warning(
-                    "event handler failed, retrying",
-                    extra={
-                        "handler": bound.name,
-                        "event_type": envelope.name,
-                        "error": repr(first_error),
-                    },
-                )
-            retrying = self._retry.after_reaction_failed(self._retried(envelope))
-            try:
-                retrying(invoke, bound, envelope, queue)
-            except Exception as error:  # noqa: BLE001
-                given_up = True
-                self._give_up(envelope, bound, error)
+                # The slow path binds the message's ids around its own log lines (the handler
+                # run binds them itself): nothing is bound per message on the fast path.
+                with context.bound(
+                    correlation_id=envelope.correlation_id, message_id=envelope.message_id
+                ):
+                    if not self._retry_failed(envelope, bound, invoke, queue, first_error):
+                        given_up = True
         # Counted once per event, when every handler applied it (a count per handler would
         # cost each message a counter update per reaction).
         if handlers and not given_up and self._metrics is not None:
             self._metrics.handled("event", envelope.name)
+
+    def _retry_failed(
+        self,
+        envelope: Envelope,
+        bound: BoundHandler,
+        invoke: Callable[[BoundHandler, Envelope, Q], object],
+        queue: Q,
+        first_error: Exception,
+    ) -> bool:
+        """Retry a handler that failed; dead-letter the event when it keeps failing (False)."""
+        if self._metrics is not None:
+            self._metrics.retried("event", envelope.name)
+        log.warning(
+            "event handler failed, retrying",
+            extra={"handler": bound.name, "event_type": envelope.name, "error": repr(first_error)},
+        )
+        retrying = self._retry.after_reaction_failed(self._retried(envelope))
+        try:
+            retrying(invoke, bound, envelope, queue)
+        except Exception as error:  # noqa: BLE001
+            self._give_up(envelope, bound, error)
+            return False
+        return True
 
     def _give_up(self, envelope: Envelope, bound: BoundHandler, error: Exception) -> None:
         log.error(

@@ -16,10 +16,12 @@ Three things start rounds:
    ``poll_interval``. Every process that relays runs it: ``shop run`` in a thread
    (``shop.entrypoints.workers.start_workers``), ``shop relay`` alone (``run_relay_loop``). The
    poll alone is enough for correctness; the two routes below only save latency.
-2. Inline, in the process that committed (``shop run``): the bus's commit hook calls
-   ``publish_or_wake`` on the committing thread, which runs a round right there unless the relay
-   is busy (no thread hand-over, no wait for a poll: ``bench/redis_roundtrip.py`` measures it)
-   and wakes the loop otherwise. Registered by ``start_workers`` on ``Shop.on_commit``.
+2. Inline, in the process that committed (``shop run``): once a message and its reactions ran,
+   the bus's settled hook calls ``publish_or_wake`` on the handling thread with all their
+   commits' events, which runs one round right there unless the relay is busy (no thread
+   hand-over, no wait for a poll, no round between a commit and its reactions:
+   ``bench/redis_roundtrip.py`` measures it) and wakes the loop otherwise. Registered by
+   ``start_workers`` on ``Shop.on_commit``.
 3. Across processes (PostgreSQL): units of work built with ``wake_relays`` (``bootstrap(...,
    wake_relays=True)``: ``shop api``, ``shop consumer``) send a NOTIFY as a named part of the
    outbox write (``commit_listener.wake_relays``, delivered at commit, never on rollback); a

@@ -145,16 +145,18 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 for n, envelope in enumerate(chunk)
                 for name, value in self._outbox_row(envelope).items()
             }
+            if durable and first:
+                parameters.update(self._dialect.durability(session))
             written = session.connection().execute(statement, parameters)
             positions.update((message_id, id_) for id_, message_id in written.tuples())
         return [attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes]
 
     def _outbox_row(self, envelope: Envelope) -> dict[str, Any]:
-        data = self._serializer.envelope_dict(envelope)
+        message = envelope.message  # its payload is unstructured once, by ``dumps``
         return {
             "message_id": envelope.message_id,
-            "type": data["type"],
-            "version": data["version"],
+            "type": message.message_name(),
+            "version": message.VERSION,
             "occurred_at": envelope.occurred_at,
             "correlation_id": envelope.correlation_id,
             "causation_id": envelope.causation_id,

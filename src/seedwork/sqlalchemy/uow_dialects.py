@@ -51,6 +51,10 @@ class Dialect:
         ``PostgresqlDialect``; other databases have neither)."""
         return _outbox_statement(outbox, count, notify=False, durable=False)
 
+    def durability(self, session: Session) -> dict[str, Any]:
+        """The parameters a ``durable`` outbox statement needs (none here)."""
+        return {}
+
     def is_retryable(self, error: Exception) -> bool:
         """Whether ``error`` means another transaction won and the work may be tried again."""
         sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
@@ -80,8 +84,20 @@ class PostgresqlDialect(Dialect):
 
     def claim(self, session: Session, inbox: Table, row: dict[str, Any], *, relax: bool) -> bool:
         """Write the inbox row in one statement (with ``relax``, the same statement turns
-        ``synchronous_commit`` off for this transaction); False when it was there already."""
-        return session.execute(_claim_statement(inbox, relax=relax), row).first() is not None
+        ``synchronous_commit`` off for this transaction); False when it was there already.
+
+        The first relaxing claim on a connection also reads the configured durability, kept
+        in the connection's ``info`` for the outbox statement to restore by value (reading
+        pg_settings costs about a millisecond: once per connection, not once per event)."""
+        info = session.connection().info
+        learn = relax and _DURABILITY not in info
+        statement = _claim_statement(inbox, relax=relax, learn=learn)
+        claimed = session.execute(statement, row).first()
+        if claimed is None:
+            return False
+        if learn:
+            info[_DURABILITY] = claimed.durability
+        return True
 
     def outbox_statement(
         self, outbox: Table, count: int, *, notify: bool, durable: bool
@@ -89,6 +105,11 @@ class PostgresqlDialect(Dialect):
         """With ``notify``, the INSERT also wakes relays in other processes
         (``commit_listener.wake_relays``); with ``durable``, it restores ``synchronous_commit``."""
         return _outbox_statement(outbox, count, notify=notify, durable=durable)
+
+    def durability(self, session: Session) -> dict[str, Any]:
+        """The configured ``synchronous_commit``, as the claim learnt it (None: not learnt, the
+        statement reads it from pg_settings)."""
+        return {"durability": session.connection().info.get(_DURABILITY)}
 
 
 _DIALECTS: dict[str, Dialect] = {"postgresql": PostgresqlDialect(), "sqlite": SqliteDialect()}
@@ -104,13 +125,21 @@ def dialect_for(name: str) -> Dialect:
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 
 
+#: Where a connection's configured ``synchronous_commit`` is kept (its ``info``).
+_DURABILITY = "seedwork.synchronous_commit"
+
+#: The configured ``synchronous_commit``, whatever this transaction set.
+_CONFIGURED_DURABILITY = "(SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit')"
+
+
 @functools.cache
-def _claim_statement(inbox: Table, *, relax: bool) -> TextClause:
+def _claim_statement(inbox: Table, *, relax: bool, learn: bool = False) -> TextClause:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as text: SQLAlchemy cannot cache the
     compiled form of its ON CONFLICT construct, and this runs for every event handled.
 
     With ``relax`` (PostgreSQL), the same statement turns ``synchronous_commit`` off for
-    this transaction only.
+    this transaction only; with ``learn``, it also returns the configured value
+    (``durability``).
     """
     name = inbox.name if inbox.schema is None else f"{inbox.schema}.{inbox.name}"
     source = "VALUES (:message_id, :handler, :processed_at)"
@@ -119,9 +148,10 @@ def _claim_statement(inbox: Table, *, relax: bool) -> TextClause:
             "SELECT :message_id, :handler, :processed_at FROM"
             " (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
         )
+    returning = f"message_id, {_CONFIGURED_DURABILITY} AS durability" if learn else "message_id"
     return text(
         f"INSERT INTO {name} (message_id, handler, processed_at) {source}"
-        " ON CONFLICT DO NOTHING RETURNING message_id"
+        f" ON CONFLICT DO NOTHING RETURNING {returning}"
     ).bindparams(bindparam("processed_at", type_=inbox.c.processed_at.type))
 
 
@@ -133,7 +163,8 @@ def _outbox_statement(outbox: Table, count: int, *, notify: bool, durable: bool)
     With ``notify`` (PostgreSQL) the same statement NOTIFYs relays in other processes; the
     notification is delivered at commit, and not at all if the transaction rolls back. With
     ``durable`` (PostgreSQL) it sets ``synchronous_commit`` back to the session's own value
-    for this transaction, in the same round trip.
+    for this transaction, in the same round trip: to the ``durability`` parameter (the value
+    the claim learnt), else to the configured value read from pg_settings.
     """
     name = outbox.name if outbox.schema is None else f"{outbox.schema}.{outbox.name}"
     rows = ", ".join(
@@ -147,8 +178,8 @@ def _outbox_statement(outbox: Table, count: int, *, notify: bool, durable: bool)
         extras.append(f"(SELECT {wake_relays(outbox)}) AS woken")
     if durable:
         extras.append(
-            "(SELECT set_config('synchronous_commit', reset_val, true)"
-            " FROM pg_settings WHERE name = 'synchronous_commit') AS durable"
+            "(SELECT set_config('synchronous_commit',"
+            f" coalesce(CAST(:durability AS text), {_CONFIGURED_DURABILITY}), true)) AS durable"
         )
     if extras:
         insert_rows = (

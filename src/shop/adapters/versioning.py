@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -51,15 +52,21 @@ def number_allocations(batch_reference: Any, table: Table) -> None:
     """
     earlier = table.alias("earlier")
 
+    # Built once per batch reference (a few hundred Python calls each), then shared: SQL
+    # constructs are immutable, and the flush only renders it.
+    @functools.lru_cache(maxsize=1024)
+    def next_number(reference: str) -> Any:
+        newest = (
+            select(func.max(earlier.c.allocation_seq))
+            .where(earlier.c.batch_reference == reference)
+            .scalar_subquery()
+        )
+        return func.coalesce(newest, 0) + 1
+
     def on_set(line: Any, value: str | None, old: Any, _: Any) -> None:
         if value is None:
             line._allocation_seq = None
         elif value != old:
-            newest = (
-                select(func.max(earlier.c.allocation_seq))
-                .where(earlier.c.batch_reference == value)
-                .scalar_subquery()
-            )
-            line._allocation_seq = func.coalesce(newest, 0) + 1
+            line._allocation_seq = next_number(value)
 
     event.listen(batch_reference, "set", on_set)

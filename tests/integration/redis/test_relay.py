@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from redis import Redis
-from sqlalchemy import func, text, update
+from sqlalchemy import event, func, text, update
 
 from seedwork.core.messages import Envelope
 from seedwork.redis.channels import Channels
@@ -245,3 +245,27 @@ def test_publish_or_wake_wakes_the_loop_when_it_cannot_publish_itself(
             relay.publish_or_wake()  # cannot have the turn: wakes the loop, which waits for it
             assert stream_messages(redis, channels.events_stream) == []
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
+
+
+def test_the_relay_marks_rows_sent_without_waiting_for_the_wal_flush(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    # A mark lost to a database crash only sends its events again (at least once, CONTRACT §3):
+    # the relay's commits need no fsync of their own.
+    modes: list[str] = []
+
+    def record(connection: Any) -> None:
+        modes.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    world.bus.handle(AddStock(reference="s1", quantity=1))
+    event.listen(world.engine, "commit", record)
+    try:
+        assert make_relay().try_relay() is True
+    finally:
+        event.remove(world.engine, "commit", record)
+    assert modes == ["off"]
+    assert [m["payload"]["reference"] for m in stream_messages(redis, channels.events_stream)] == [
+        "s1"
+    ]
+    with world.engine.connect() as connection:  # the relay's transaction alone was relaxed
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
