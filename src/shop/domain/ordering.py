@@ -1,4 +1,9 @@
-"""Ordering: a customer's order, its lines, where it ships, and its life from draft to shipped."""
+"""Ordering: a customer's order, its lines, where it ships, and its life from draft to shipped.
+
+Longer than the house's ~250 lines for a reason: the order is one aggregate, one consistency
+boundary, and its lines and address change only through it; the rules that guard them read best
+side by side with the state they guard.
+"""
 
 from __future__ import annotations
 
