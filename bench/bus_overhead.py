@@ -47,7 +47,20 @@ class Account(AggregateRoot):
         self.record(Deposited(account_id=self.account_id, balance=self.balance))
 
 
-def deposit(command: Deposit, uow: FakeUnitOfWork) -> int:
+class AccountsUnitOfWork(FakeUnitOfWork):
+    """The fake unit of work over one repository of accounts."""
+
+    accounts: FakeRepository
+
+    def __init__(self, accounts: FakeRepository) -> None:
+        super().__init__()
+        self._accounts = accounts
+
+    def _open(self) -> None:
+        self.accounts = self.track(self._accounts)
+
+
+def deposit(command: Deposit, uow: AccountsUnitOfWork) -> int:
     with uow:
         account = uow.accounts.get(command.account_id)
         account.deposit(command.amount)
@@ -75,7 +88,7 @@ def through_the_bus(n: int, metrics: Metrics | None = None) -> float:
         event_handlers={Deposited: [count_deposit, remember_balance]},
         dependencies=Dependencies(
             values={"tally": tally},
-            factories={"uow": lambda: FakeUnitOfWork(accounts=repository)},
+            factories={"uow": lambda: AccountsUnitOfWork(repository)},
         ),
         dead_letters=FakeDeadLetters(),
         metrics=metrics,
@@ -95,7 +108,7 @@ def direct_calls(n: int) -> float:
     commands = [Deposit(account_id="a", amount=1) for _ in range(n)]
     started = time.perf_counter()
     for command in commands:
-        uow = FakeUnitOfWork(accounts=repository)
+        uow = AccountsUnitOfWork(repository)
         deposit(command, uow)
         for envelope in uow.collect_new_events():
             event: Any = envelope.message

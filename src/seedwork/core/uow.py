@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 import attrs
 
@@ -14,6 +14,8 @@ from seedwork.core.model import AggregateRoot
 
 if TYPE_CHECKING:
     from seedwork.observability.tracing import Tracing
+
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -117,9 +119,13 @@ class AbstractUnitOfWork(abc.ABC):
             # retryable as one found at commit.
             raise translated from None
 
-    def track(self, repository: Any) -> TrackingRepository:
-        """Wrap a repository so the aggregates it hands out are tracked."""
-        return TrackingRepository(repository, self._seen)
+    def track(self, repository: R) -> R:
+        """Wrap a repository so the aggregates it hands out are tracked.
+
+        The wrapper answers as the repository does, so it is typed as the repository: a
+        subclass declares ``orders: SqlOrders`` and opens it with
+        ``self.orders = self.track(SqlOrders(session))``."""
+        return cast(R, TrackingRepository(repository, self._seen))
 
     def commit(self) -> None:
         """Commit the change and the envelopes of its events in one transaction."""
@@ -153,7 +159,7 @@ class AbstractUnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def _begin(self) -> None:
-        """Start the transaction and open repositories."""
+        """Start the transaction and open the repositories (a subclass's typed attributes)."""
 
     @abc.abstractmethod
     def _commit(self, envelopes: list[Envelope]) -> None:

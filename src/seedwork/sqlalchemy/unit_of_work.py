@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -17,7 +17,6 @@ from seedwork.core.uow import AbstractUnitOfWork
 from seedwork.sqlalchemy.tables import SeedworkTables
 from seedwork.sqlalchemy.uow_dialects import ANY, OUTBOX_CHUNK, dialect_for
 
-RepositoryFactory = Callable[[Session], Any]
 Projector = Callable[[Session, Sequence[Envelope]], None]
 """Applies a commit's events, with their log positions, to the read models (inline)."""
 
@@ -25,8 +24,14 @@ Projector = Callable[[Session, Sequence[Envelope]], None]
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     """One session and transaction per ``with`` block.
 
-    Repositories are built per block from ``repositories`` (name → factory taking the
-    session) and reached as attributes: ``uow.orders``.
+    A subclass declares its repositories as typed attributes and opens them on each block's
+    session in ``_open``::
+
+        class Shop(SqlAlchemyUnitOfWork):
+            orders: SqlOrders
+
+            def _open(self, session: Session) -> None:
+                self.orders = self.track(SqlOrders(session))
     """
 
     def __init__(
@@ -34,7 +39,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         session_factory: sessionmaker[Session],
         tables: SeedworkTables,
         serializer: Serializer,
-        repositories: Mapping[str, RepositoryFactory],
         *,
         project: Projector | None = None,
         wake_relays: bool = False,
@@ -51,28 +55,20 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._session_factory = session_factory
         self._tables = tables
         self._serializer = serializer
-        self._repository_factories = repositories
-        self._repositories: dict[str, Any] = {}
         self.session: Session | None = None
         self._relaxed = False
         self._dialect = ANY  # the session's, from the first block on
 
-    def __getattr__(self, name: str) -> Any:
-        repositories = self.__dict__.get("_repositories")
-        if repositories and name in repositories:
-            return repositories[name]
-        raise AttributeError(name)
-
     def _begin(self) -> None:
         self.session = session = self._session_factory()
         self._dialect = dialect_for(session.get_bind().dialect.name)
-        self._repositories = {
-            name: self.track(factory(session))
-            for name, factory in self._repository_factories.items()
-        }
+        self._open(session)
         self._relaxed = False
         if self.handling is not None and self.handling.dedupe:
             self._claim(session)
+
+    def _open(self, session: Session) -> None:
+        """Open this block's repositories on ``session`` (each through ``self.track``)."""
 
     def _claim(self, session: Session) -> None:
         """Write the inbox row first: one statement decides whether this message is new.
@@ -183,4 +179,3 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self.session is not None:
             self.session.close()
             self.session = None
-        self._repositories = {}

@@ -10,6 +10,7 @@ import attrs
 from seedwork.core.errors import AlreadyHandled
 from seedwork.core.messages import Envelope, utcnow
 from seedwork.core.model import AggregateRoot
+from seedwork.core.uow import AbstractUnitOfWork
 from seedwork.redis.dead_letters import DeadLetter
 
 
@@ -49,93 +50,64 @@ class FakeInbox:
         return (message_id, handler) in self.processed
 
 
-class FakeUnitOfWork:
-    """An in-memory unit of work with the real one's rules.
+class FakeUnitOfWork(AbstractUnitOfWork):
+    """An in-memory unit of work with the real one's rules (it is an ``AbstractUnitOfWork``).
 
-    Repositories are given as ``name=FakeRepository``. Commits are counted; a commit
-    can be made to fail (``fail_next_commit``) to test that events are then withheld.
-    ``project`` is given each commit's events before the commit counts, as the inline
-    projections of the real one are (if it raises, the commit fails).
+    A subclass declares its repositories as typed attributes and opens them in ``_open``,
+    called at the start of each block, as the real ones do::
+
+        class Counting(FakeUnitOfWork):
+            counters: FakeRepository
+
+            def _open(self) -> None:
+                self.counters = self.track(self._counters)
+
+    Commits are counted; a commit can be made to fail (``fail_next_commit``) to test that
+    events are then withheld. ``project`` is given each commit's events before the commit
+    counts, as the inline projections of the real one are (if it raises, the commit fails).
     Rollback discards pending events; in-memory changes to aggregates stay (a fake's limit).
     """
-
-    handling: Any = None
 
     def __init__(
         self,
         inbox: FakeInbox | None = None,
         project: Callable[[Sequence[Envelope]], None] | None = None,
-        **repositories: FakeRepository,
     ) -> None:
-        self.repositories = repositories
+        super().__init__()
         self.project = project
         self.inbox = inbox or FakeInbox()
         self.commits = 0
         self.outbox: list[Envelope] = []
         self.fail_next_commit: BaseException | None = None
-        self._seen: set[AggregateRoot] = set()
-        self._released: list[Envelope] = []
-        self._committed = False
 
-    def __getattr__(self, name: str) -> Any:
-        repositories = self.__dict__.get("repositories", {})
-        if name in repositories:
-            from seedwork.core.uow import TrackingRepository
+    def _open(self) -> None:
+        """Open this block's repositories (each through ``self.track``)."""
 
-            return TrackingRepository(repositories[name], self._seen)
-        raise AttributeError(name)
-
-    def __enter__(self) -> FakeUnitOfWork:
-        self._seen = set()
-        self._released = []
-        self._committed = False
+    def _begin(self) -> None:
         if (
             self.handling is not None
             and self.handling.dedupe
             and self._inbox_key() in self.inbox.processed
         ):
             raise AlreadyHandled(self.handling.envelope.message_id)
-        return self
+        self._open()
 
-    def __exit__(self, *exc: object) -> None:
-        if not self._committed:
-            self.rollback()
-
-    def commit(self) -> None:
-        """Commit: keep changes, stamp events, mark the message processed."""
+    def _commit(self, envelopes: list[Envelope]) -> None:
+        """Keep the changes and the events, mark the message processed."""
         if self.fail_next_commit is not None:
             error, self.fail_next_commit = self.fail_next_commit, None
             raise error
-        cause = self.handling.envelope if self.handling is not None else None
-        tracing = self.handling.tracing if self.handling is not None else None
-        trace = tracing.traceparent() if tracing is not None else None
-        envelopes = [
-            cause.caused(event, trace) if cause else Envelope(message=event, traceparent=trace)
-            for aggregate in self._seen
-            for event in aggregate.collect_events()
-        ]
         if self.project is not None and envelopes:
             self.project(envelopes)
         if self.handling is not None and self.handling.dedupe:
             self.inbox.processed.add(self._inbox_key())
-        if tracing is not None and envelopes:
-            with tracing.span("outbox write", attributes={"shop.events": len(envelopes)}):
-                self.outbox.extend(envelopes)
-        else:
-            self.outbox.extend(envelopes)
-        self._released = envelopes
-        self._committed = True
+        self.outbox.extend(envelopes)
         self.commits += 1
 
     def rollback(self) -> None:
         """Discard the events of the aborted change."""
         for aggregate in self._seen:
             aggregate.collect_events()
-
-    def collect_new_events(self) -> Iterator[Envelope]:
-        """Yield committed events once."""
-        released, self._released = self._released, []
-        yield from released
 
     def _inbox_key(self) -> tuple[str, str]:
         assert self.handling is not None

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from seedwork.core.messages import Envelope
 from seedwork.core.model import AggregateRoot
-from seedwork.core.uow import TrackingRepository
 from seedwork.testing.fakes import FakeInbox, FakeRepository, FakeUnitOfWork
 from shop.domain.inventory import Stock
 from shop.domain.ordering import Order, OrderStatus
@@ -173,17 +172,12 @@ class FakeShopUnitOfWork(FakeUnitOfWork):
         self._storage = storage
         self._open()
 
-    def __enter__(self) -> FakeShopUnitOfWork:
-        super().__enter__()
-        self._open()
-        return self
-
     def _open(self) -> None:
-        storage, seen = self._storage, self._seen
-        self.products = cast(ProductRepository, TrackingRepository(storage.products, seen))
-        self.customers = cast(CustomerRepository, TrackingRepository(storage.customers, seen))
-        self.orders = cast(OrderRepository, TrackingRepository(storage.orders, seen))
-        self.stocks = cast(StockRepository, TrackingRepository(storage.stocks, seen))
+        storage = self._storage
+        self.products = cast(ProductRepository, self.track(storage.products))
+        self.customers = cast(CustomerRepository, self.track(storage.customers))
+        self.orders = cast(OrderRepository, self.track(storage.orders))
+        self.stocks = cast(StockRepository, self.track(storage.stocks))
 
 
 if TYPE_CHECKING:  # what the handlers ask for, checked by mypy

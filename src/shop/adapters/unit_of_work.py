@@ -13,7 +13,7 @@ records the events, and nothing else of the unit of work.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,18 +50,15 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
         is given the transaction's connection."""
         projecting = None if project is None else self._project_on_connection
         super().__init__(
-            session_factory, tables, serializer, {}, project=projecting, wake_relays=wake_relays
+            session_factory, tables, serializer, project=projecting, wake_relays=wake_relays
         )
         self._projector = project
 
-    def _begin(self) -> None:
-        super()._begin()
-        session = self.session
-        assert session is not None
-        self.products = cast(SqlProducts, self.track(SqlProducts(session)))
-        self.customers = cast(SqlCustomers, self.track(SqlCustomers(session)))
-        self.orders = cast(SqlOrders, self.track(SqlOrders(session)))
-        self.stocks = cast(SqlStocks, self.track(SqlStocks(session)))
+    def _open(self, session: Session) -> None:
+        self.products = self.track(SqlProducts(session))
+        self.customers = self.track(SqlCustomers(session))
+        self.orders = self.track(SqlOrders(session))
+        self.stocks = self.track(SqlStocks(session))
 
     def _project_on_connection(self, session: Session, envelopes: Sequence[Envelope]) -> None:
         assert self._projector is not None

@@ -133,7 +133,16 @@ class StockRepository:
         return self.session.get(Stock, reference)
 
 
-def add_stock(command: AddStock, uow: Any) -> None:
+class StockUnitOfWork(SqlAlchemyUnitOfWork):
+    """The unit of work over the stocks."""
+
+    stocks: StockRepository
+
+    def _open(self, session: Session) -> None:
+        self.stocks = self.track(StockRepository(session))
+
+
+def add_stock(command: AddStock, uow: StockUnitOfWork) -> None:
     with uow:
         if uow.stocks.get(command.reference) is not None:
             raise DuplicateStock(command.reference)
@@ -143,7 +152,7 @@ def add_stock(command: AddStock, uow: Any) -> None:
         uow.commit()
 
 
-def change_stock(command: ChangeStock, uow: Any) -> None:
+def change_stock(command: ChangeStock, uow: StockUnitOfWork) -> None:
     with uow:
         stock = uow.stocks.get(command.reference)
         if stock is None:
@@ -152,11 +161,11 @@ def change_stock(command: ChangeStock, uow: Any) -> None:
         uow.commit()
 
 
-def remove_stock(command: RemoveStock, uow: Any) -> None:
+def remove_stock(command: RemoveStock, uow: StockUnitOfWork) -> None:
     raise AssertionError("never reached from Redis")
 
 
-def react_to_change(event: StockChanged, uow: Any) -> None:
+def react_to_change(event: StockChanged, uow: StockUnitOfWork) -> None:
     """The in-process reaction: count it on the stock (once per event, through the inbox)."""
     with uow:
         uow.stocks.get(event.reference).react()
@@ -192,10 +201,8 @@ def build_world(engine: Engine) -> World:
     )
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 
-    def new_uow() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(
-            factory, tables, serializer, {"stocks": StockRepository}, wake_relays=True
-        )
+    def new_uow() -> StockUnitOfWork:
+        return StockUnitOfWork(factory, tables, serializer, wake_relays=True)
 
     bus = MessageBus(
         command_handlers={

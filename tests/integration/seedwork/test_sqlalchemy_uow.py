@@ -70,6 +70,13 @@ class TallyRepository:
         return self.session.get(Tally, tally_id)
 
 
+class TallyUnitOfWork(SqlAlchemyUnitOfWork):
+    tallies: TallyRepository
+
+    def _open(self, session: Session) -> None:
+        self.tallies = self.track(TallyRepository(session))
+
+
 @pytest.fixture
 def new_uow(engine: Engine) -> Iterator[Any]:
     metadata.drop_all(engine)
@@ -77,8 +84,8 @@ def new_uow(engine: Engine) -> Iterator[Any]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     serializer = Serializer(MessageRegistry().add(Tallied))
 
-    def make() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(factory, tables, serializer, {"tallies": TallyRepository})
+    def make() -> TallyUnitOfWork:
+        return TallyUnitOfWork(factory, tables, serializer)
 
     yield make
     metadata.drop_all(engine)

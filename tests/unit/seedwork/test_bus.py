@@ -48,7 +48,22 @@ class Counter(AggregateRoot):
         self.record(Incremented(counter_id=self.counter_id, value=self.value))
 
 
-def increment(command: Increment, uow: FakeUnitOfWork) -> int:
+class CounterUnitOfWork(FakeUnitOfWork):
+    """The fake unit of work over one repository of counters."""
+
+    counters: FakeRepository
+
+    def __init__(
+        self, counters: FakeRepository, inbox: FakeInbox | None = None, project: Any = None
+    ) -> None:
+        super().__init__(inbox, project)
+        self._counters = counters
+
+    def _open(self) -> None:
+        self.counters = self.track(self._counters)
+
+
+def increment(command: Increment, uow: CounterUnitOfWork) -> int:
     with uow:
         counter = uow.counters.get(command.counter_id)
         if counter is None:
@@ -67,7 +82,7 @@ class World:
     repository: FakeRepository
     dead_letters: FakeDeadLetters
     seen: list[Envelope]
-    uows: list[FakeUnitOfWork]
+    uows: list[CounterUnitOfWork]
 
 
 def make_world(
@@ -78,11 +93,11 @@ def make_world(
 ) -> World:
     repository = FakeRepository()
     inbox = FakeInbox()
-    uows: list[FakeUnitOfWork] = []
+    uows: list[CounterUnitOfWork] = []
     lock = threading.Lock()
 
-    def new_uow() -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(inbox=inbox, project=project, counters=repository)
+    def new_uow() -> CounterUnitOfWork:
+        uow = CounterUnitOfWork(repository, inbox=inbox, project=project)
         with lock:
             uows.append(uow)
         return uow
@@ -106,7 +121,7 @@ def test_a_command_goes_to_its_one_handler_and_returns_its_result() -> None:
 
 
 def test_a_call_reports_the_events_of_each_of_its_commits_in_order() -> None:
-    def note(event: Incremented, uow: FakeUnitOfWork) -> None:
+    def note(event: Incremented, uow: CounterUnitOfWork) -> None:
         with uow:
             uow.counters.get(event.counter_id).record(Noted(counter_id=event.counter_id))
             uow.commit()
@@ -192,7 +207,7 @@ def test_events_are_dispatched_to_every_handler_after_commit() -> None:
 
 
 def test_no_event_leaves_a_unit_of_work_whose_commit_failed() -> None:
-    def failing_commit(command: Increment, uow: FakeUnitOfWork) -> None:
+    def failing_commit(command: Increment, uow: CounterUnitOfWork) -> None:
         uow.fail_next_commit = OSError("disk full")
         increment(command, uow)
 
@@ -206,7 +221,7 @@ def test_no_event_leaves_a_unit_of_work_whose_commit_failed() -> None:
 
 
 def test_no_event_leaves_a_handler_that_did_not_commit() -> None:
-    def forgets_to_commit(command: Increment, uow: FakeUnitOfWork) -> None:
+    def forgets_to_commit(command: Increment, uow: CounterUnitOfWork) -> None:
         with uow:
             counter = Counter(command.counter_id)
             uow.counters.add(counter)
@@ -259,7 +274,7 @@ def test_a_failure_that_cannot_be_recorded_never_breaks_the_committed_command() 
         dead_letters=UnreachableDeadLetters(),
         retry=FAST,
     )
-    world.uows.append(FakeUnitOfWork(inbox=FakeInbox(), counters=world.repository))
+    world.uows.append(CounterUnitOfWork(world.repository, inbox=FakeInbox()))
     assert bus.handle(Increment(counter_id="a")) == 1  # committed: the caller hears success
     assert world.repository.get("a").value == 1
 
@@ -298,7 +313,7 @@ def test_a_reaction_losing_conflicts_keeps_trying_for_its_patience_not_only_its_
 def test_a_conflicting_command_is_retried_until_it_wins() -> None:
     conflicts = [ConcurrencyConflict("lost"), ConcurrencyConflict("lost again")]
 
-    def contended(command: Increment, uow: FakeUnitOfWork) -> int:
+    def contended(command: Increment, uow: CounterUnitOfWork) -> int:
         if conflicts:
             raise conflicts.pop()
         return increment(command, uow)
@@ -327,7 +342,7 @@ def test_every_message_gets_a_fresh_unit_of_work() -> None:
 
 
 def test_correlation_and_causation_ids_follow_three_messages_deep() -> None:
-    def note(event: Incremented, uow: FakeUnitOfWork) -> None:
+    def note(event: Incremented, uow: CounterUnitOfWork) -> None:
         with uow:
             counter = uow.counters.get(event.counter_id)
             counter.record(Noted(counter_id=event.counter_id))
@@ -358,7 +373,7 @@ def test_a_message_marked_for_deduplication_is_applied_once() -> None:
 
 
 def test_re_dispatched_events_are_not_applied_twice() -> None:
-    def count(event: Incremented, uow: FakeUnitOfWork, seen: list[Envelope]) -> None:
+    def count(event: Incremented, uow: CounterUnitOfWork, seen: list[Envelope]) -> None:
         with uow:
             seen.append(Envelope(message=event))
             uow.commit()

@@ -19,8 +19,14 @@ from seedwork.core.messages import Envelope, MessageRegistry
 from seedwork.core.serialization import Serializer
 from seedwork.observability.metrics import Metrics
 from seedwork.observability.tracing import Tracing
-from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository, FakeUnitOfWork
-from tests.unit.seedwork.test_bus import FAST, Increment, Incremented, increment
+from seedwork.testing.fakes import FakeDeadLetters, FakeInbox, FakeRepository
+from tests.unit.seedwork.test_bus import (
+    FAST,
+    CounterUnitOfWork,
+    Increment,
+    Incremented,
+    increment,
+)
 
 _names = itertools.count()
 
@@ -49,7 +55,7 @@ def make_bus(
         command_handlers={Increment: command},
         event_handlers=events or {},
         dependencies=Dependencies(
-            factories={"uow": lambda: FakeUnitOfWork(inbox=inbox, counters=repository)}
+            factories={"uow": lambda: CounterUnitOfWork(repository, inbox=inbox)}
         ),
         dead_letters=dead_letters,
         retry=FAST,
@@ -89,7 +95,7 @@ def test_each_retry_after_a_conflict_is_counted() -> None:
     metrics = fresh_metrics()
     conflicts = iter([True, True, False])
 
-    def contended(command: Increment, uow: FakeUnitOfWork) -> int:
+    def contended(command: Increment, uow: CounterUnitOfWork) -> int:
         if next(conflicts):
             raise ConcurrencyConflict("someone else won")
         return increment(command, uow)

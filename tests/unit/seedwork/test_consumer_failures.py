@@ -61,7 +61,7 @@ class Account(AggregateRoot):
     balance: int = 0
 
 
-def deposit(command: Deposit, uow: FakeUnitOfWork) -> None:
+def deposit(command: Deposit, uow: ScriptedUnitOfWork) -> None:
     with uow:
         if command.amount <= 0:
             raise Refused(f"amount: must be positive, got {command.amount}")
@@ -96,20 +96,28 @@ TRANSIENT = {
 class ScriptedUnitOfWork(FakeUnitOfWork):
     """A unit of work whose commits follow a script: fail before, or fail after committing."""
 
-    def __init__(self, script: list[tuple[str, Any]], inbox: FakeInbox, **repos: Any) -> None:
-        super().__init__(inbox=inbox, **repos)
+    accounts: FakeRepository
+
+    def __init__(
+        self, script: list[tuple[str, Any]], inbox: FakeInbox, accounts: FakeRepository
+    ) -> None:
+        super().__init__(inbox=inbox)
         self.script = script
+        self._accounts = accounts
         self._snapshot: dict[str, int] = {}
 
-    def __enter__(self) -> ScriptedUnitOfWork:
-        super().__enter__()
-        self._snapshot = {a.account_id: a.balance for a in self.repositories["accounts"]}
-        return self
+    def _begin(self) -> None:
+        # Before the inbox check: a block that finds the message handled rolls back too.
+        self._snapshot = {a.account_id: a.balance for a in self._accounts}
+        super()._begin()
+
+    def _open(self) -> None:
+        self.accounts = self.track(self._accounts)
 
     def rollback(self) -> None:
         """Really discard the change (the plain fake keeps in-memory changes)."""
         super().rollback()
-        for account in self.repositories["accounts"]:
+        for account in self._accounts:
             account.balance = self._snapshot.get(account.account_id, 0)
 
     def commit(self) -> None:
@@ -142,7 +150,7 @@ def make_world(script: list[tuple[str, Any]] | None = None, *, inbox: bool = Tru
         command_handlers={Deposit: deposit},
         event_handlers={},
         dependencies=Dependencies(
-            factories={"uow": lambda: ScriptedUnitOfWork(steps, processed, accounts=accounts)}
+            factories={"uow": lambda: ScriptedUnitOfWork(steps, processed, accounts)}
         ),
         dead_letters=FakeDeadLetters(),
         retry=RetryPolicy(conflict_attempts=2, initial_wait=0.0001, max_wait=0.0001),
