@@ -12,6 +12,7 @@ from seedwork.core.messages import Envelope, utcnow
 from seedwork.core.model import AggregateRoot
 from seedwork.core.uow import AbstractUnitOfWork
 from seedwork.redis.dead_letters import DeadLetter
+from seedwork.redis.wire import as_bytes
 
 
 class FakeRepository:
@@ -143,13 +144,20 @@ class FakeDeadLetterStream:
         self.letters: dict[str, DeadLetter] = {}
         self._next = 0
 
-    def add(self, message: str | bytes, error: str, channel: str) -> str:
-        """Keep a message with why it failed; returns the entry id."""
+    def add(self, message: str | bytes, error: str, channel: str | bytes) -> str:
+        """Keep a message, byte for byte, with why it failed; returns the entry id."""
         self._next += 1
         entry_id = f"{self._next}-0"
-        text = message.decode(errors="replace") if isinstance(message, bytes) else message
-        failed_at = utcnow().isoformat()
-        self.letters[entry_id] = DeadLetter(entry_id, text, error, channel, failed_at)
+        raw, raw_channel = as_bytes(message), as_bytes(channel)
+        self.letters[entry_id] = DeadLetter(
+            entry_id,
+            _readable(raw),
+            error,
+            _readable(raw_channel),
+            utcnow().isoformat(),
+            raw=raw,
+            raw_channel=raw_channel,
+        )
         return entry_id
 
     def list(self, limit: int = 50, after: str | None = None) -> list[DeadLetter]:
@@ -169,3 +177,7 @@ class FakeDeadLetterStream:
     def count(self) -> int:
         """How many dead letters are kept."""
         return len(self.letters)
+
+
+def _readable(value: bytes) -> str:
+    return value.decode(errors="backslashreplace")
