@@ -211,3 +211,15 @@ def test_any_header_value_is_a_401_never_a_500(app: Flask, value: str) -> None:
     answer = client_as(app, value).get(PROBE)
     assert answer.status_code == 401
     assert answer.mimetype == "application/problem+json"
+
+
+def test_a_route_the_permission_table_does_not_know_is_open_to_no_role() -> None:
+    """Fail closed: an endpoint added without its row in the table refuses every token."""
+    views = FakeReadModels()
+    app = create_app(bus=fake_bus(views), views=views, tokens=auth.verifier())
+    app.add_url_rule("/unlisted", "unlisted", lambda: {"secret": "data"})
+    for role in ("customer", "warehouse", "staff"):
+        answer = client_as(app, auth.bearer(role, customer_id="C1")).get("/unlisted")
+        assert answer.status_code == 403, role
+        assert "secret" not in answer.get_data(as_text=True)
+    assert client_as(app, None).get("/unlisted").status_code == 401

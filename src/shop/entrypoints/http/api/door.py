@@ -34,7 +34,7 @@ def _authenticate() -> Response | None:
     rule = request.url_rule
     if rule is None or request.method == "OPTIONS":
         return None  # no such route (its 404/405 follows), or which methods it allows
-    # HEAD is GET without the body; a route the table does not know needs a token.
+    # HEAD is GET without the body; a route the table does not know is refused to every role.
     method = "GET" if request.method == "HEAD" else request.method
     access = PERMISSIONS.get((method, rule.rule))
     if access is not None and access.public:
@@ -52,9 +52,9 @@ def _authenticate() -> Response | None:
         g.visa = verifier.verify(token.strip())
     except InvalidToken as error:
         return unauthorized(str(error), token_sent=True)
-    if access is not None and not access.allows(g.visa.role):
+    if access is None or not access.allows(g.visa.role):
         # The domain refuses it too; an endpoint with no command behind it (/metrics) relies
-        # on this check alone.
+        # on this check alone. A route missing from the table is open to no role (fail closed).
         return problem(403, f"The {g.visa.role} role may not call {method} {rule.rule}.")
     return None
 
