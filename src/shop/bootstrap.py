@@ -137,7 +137,6 @@ def bootstrap(
     settings = settings or Settings.from_env()
     engine = engine or create_database_engine(settings.database_url)
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-    mapping.watch_sessions(session_factory)
     serializer = Serializer(message_registry(), message_converter())
     uow_factory = functools.partial(
         SqlShopUnitOfWork,

@@ -70,6 +70,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _open(self, session: Session) -> None:
         """Open this block's repositories on ``session`` (each through ``self.track``)."""
 
+    def _flush(self, session: Session) -> None:
+        """Write the block's changes, ahead of its events: the ORM's flush (a subclass whose
+        repositories write with their own statements adds them)."""
+        session.flush()
+
     def _claim(self, session: Session) -> None:
         """Write the inbox row first: one statement decides whether this message is new.
 
@@ -106,7 +111,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         session = self.session
         assert session is not None, "commit outside a with block"
         try:
-            session.flush()
+            self._flush(session)
             if envelopes:
                 envelopes[:] = self._write_outbox(session, envelopes)
                 if self._project is not None:

@@ -1,26 +1,30 @@
 """SQLAlchemy repositories of the shop's aggregates; each load is one round trip.
 
-Orders come with their lines and stocks with their batches (joined eager loading);
-past allocations live on order lines and are only ever queried, never loaded with a stock.
+Products and customers are mapped by the ORM. Orders (with their lines) and stocks (with
+their batches) are read and written with Core statements by ``shop.adapters.records``: they
+change in every business operation, and the ORM's flush cost more than the database did.
+Past allocations live on order lines and are only ever queried, never loaded with a stock.
 """
 
 from __future__ import annotations
 
-import functools
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, inspect, select
-from sqlalchemy.orm import Mapper, Session, noload
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session
 
+from shop.adapters import records
+from shop.adapters.records import Record
 from shop.adapters.tables import batches, order_lines, orders, products, stocks
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
+from shop.domain.kernel import BatchReference
 from shop.domain.ordering import Order, OrderStatus
 from shop.service_layer.unit_of_work import Receiving
 
 # Statements are built once: a statement object memoizes its cache key, so executing it
-# again skips that work. Those naming mapped classes are built once per mapping (the classes'
-# mapper is their key: a shop booted after the last one closed maps the classes anew).
+# again skips that work.
 _WAITING = (
     select(orders.c.order_id, order_lines.c.quantity)
     .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
@@ -45,17 +49,12 @@ _COVERING = _ALLOCATED_TO.limit(bindparam("covering"))
 _BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
 
 
-@functools.lru_cache(maxsize=1)
-def _order_by_id(_: Mapper[Order]) -> Select[tuple[Order]]:
-    return select(Order).where(orders.c.order_id == bindparam("order_id"))
-
-
-@functools.lru_cache(maxsize=1)
-def _receiving(_: Mapper[Stock]) -> Select[tuple[str, bool, int | None, Stock]]:
-    """The product, whether the reference is taken, the smallest waiting line and the stock
-    row without its batches: one statement, one snapshot."""
-    taken = select(batches.c.id).where(batches.c.reference == bindparam("reference")).exists()
-    smallest = (
+# What adding a batch needs: the product, whether the reference is taken, the smallest waiting
+# line and the stock's version: one statement, one snapshot.
+_RECEIVING = (
+    select(
+        products.c.sku,
+        select(batches.c.id).where(batches.c.reference == bindparam("reference")).exists(),
         select(func.min(order_lines.c.quantity))
         .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
         .where(
@@ -63,21 +62,12 @@ def _receiving(_: Mapper[Stock]) -> Select[tuple[str, bool, int | None, Stock]]:
             order_lines.c.batch_reference.is_(None),
             orders.c.status == OrderStatus.BACKORDERED,
         )
-        .scalar_subquery()
+        .scalar_subquery(),
+        stocks.c.version,
     )
-    return (
-        select(products.c.sku, taken, smallest, Stock)
-        .select_from(products)
-        .outerjoin(Stock, stocks.c.sku == products.c.sku)
-        .where(products.c.sku == bindparam("sku"))
-        .options(noload(Stock.batches))  # type: ignore[arg-type]
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def _stock_by_batch(_: Mapper[Stock]) -> Select[tuple[Stock]]:
-    batch_sku = select(batches.c.sku).where(batches.c.reference == bindparam("reference"))
-    return select(Stock).where(stocks.c.sku == batch_sku.scalar_subquery())
+    .select_from(products.outerjoin(stocks, stocks.c.sku == products.c.sku))
+    .where(products.c.sku == bindparam("sku"))
+)
 
 
 class SqlProducts:
@@ -111,22 +101,40 @@ class SqlCustomers:
 
 
 class SqlOrders:
-    """Orders by id with their lines, and the allocation questions about lines."""
+    """Orders by id with their lines, and the allocation questions about lines.
+
+    Orders are read and written with Core statements (``shop.adapters.records``): the
+    repository keeps each order it handed out, once, with what it read, and ``write`` stores
+    what changed."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._orders: dict[str, tuple[Order, Record | None]] = {}
 
     def add(self, order: Order) -> None:
         """Store a new order."""
-        self._session.add(order)
+        self._orders[order.order_id] = (order, None)
 
     def get(self, order_id: str) -> Order | None:
         """The order with ``order_id`` and its lines, or None."""
-        return (
-            self._session.scalars(_order_by_id(inspect(Order)), {"order_id": order_id})
-            .unique()
-            .one_or_none()
-        )
+        known = self._orders.get(order_id)
+        if known is not None:
+            return known[0]
+        rows = self._session.connection().execute(records.ORDER_BY_ID, {"order_id": order_id})
+        loaded = records.orders_from_rows(rows)
+        if loaded is None:
+            return None
+        self._orders[order_id] = loaded
+        return loaded[0]
+
+    def write(self) -> None:
+        """Store the new orders and what changed in the others (at commit)."""
+        connection = self._session.connection()
+        for order_id, (order, record) in self._orders.items():
+            if record is None:
+                self._orders[order_id] = (order, records.write_new_order(connection, order))
+            else:
+                records.write_order(connection, order, record)
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
@@ -148,41 +156,78 @@ class SqlOrders:
 
 
 class SqlStocks:
-    """Stocks by sku with their batches (a few rows each), also found by batch reference."""
+    """Stocks by sku with their batches (a few rows each), also found by batch reference.
+
+    Read and written with Core statements, as orders are (``shop.adapters.records``)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._stocks: dict[str, tuple[Stock, Record | None]] = {}
 
     def add(self, stock: Stock) -> None:
         """Store a new stock."""
-        self._session.add(stock)
+        self._stocks[stock.sku] = (stock, None)
 
     def get(self, sku: str) -> Stock | None:
         """The stock of ``sku`` with its batches, or None."""
-        return self._session.get(Stock, sku)
+        known = self._stocks.get(sku)
+        if known is not None and (known[1] is None or known[1].complete):
+            return known[0]
+        return self._load(records.STOCK_BY_SKU, {"sku": sku})
 
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
-        return self._session.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
+        connection = self._session.connection()
+        return connection.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
 
     def receiving(self, sku: str, reference: str) -> Receiving:
         """What adding the batch ``reference`` of ``sku`` needs, in one round trip; the stock
         comes without its batches (see ``Receiving``)."""
-        row = self._session.execute(
-            _receiving(inspect(Stock)), {"sku": sku, "reference": reference}
-        ).first()
+        connection = self._session.connection()
+        row = connection.execute(_RECEIVING, {"sku": sku, "reference": reference}).first()
         if row is None:
             return Receiving(sku_known=False, reference_taken=False, stock=None,
                              smallest_waiting=None)  # fmt: skip
-        _, taken, smallest, stock = row
+        _, taken, smallest, version = row
+        stock: Stock | None = None
+        if sku in self._stocks:
+            stock = self._stocks[sku][0]
+        elif version is not None:
+            stock, record = records.stock_without_batches(sku, version)
+            self._stocks[sku] = (stock, record)
         return Receiving(
             sku_known=True, reference_taken=bool(taken), stock=stock, smallest_waiting=smallest
         )
 
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
-        return (
-            self._session.scalars(_stock_by_batch(inspect(Stock)), {"reference": reference})
-            .unique()
-            .one_or_none()
-        )
+        for stock, record in self._stocks.values():
+            if (record is None or record.complete) and stock.has_batch(BatchReference(reference)):
+                return stock
+        return self._load(records.STOCK_BY_BATCH, {"reference": reference})
+
+    def write(self) -> None:
+        """Store the new stocks and what changed in the others (at commit)."""
+        connection = self._session.connection()
+        for sku, (stock, record) in self._stocks.items():
+            if record is None:
+                self._stocks[sku] = (stock, records.write_new_stock(connection, stock))
+            else:
+                records.write_stock(connection, stock, record)
+
+    def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:
+        rows = self._session.connection().execute(statement, parameters).all()
+        loaded = records.stock_from_rows(rows)
+        if loaded is None:
+            return None
+        stock, record = loaded
+        known = self._stocks.get(stock.sku)
+        if known is not None:
+            # Read before without its batches (to receive one): the same stock, completed.
+            stock = known[0]
+            assert known[1] is not None
+            new = [batch for batch in stock.batches if batch.reference not in record.parts]
+            stock.batches[:] = [*loaded[0].batches, *new]
+            record.version = known[1].version
+        self._stocks[stock.sku] = (stock, record)
+        return stock

@@ -1,6 +1,7 @@
 """The shop's SQLAlchemy unit of work: its repositories are attributes of their own types.
 
-Each ``with`` block opens the four repositories on its session, each wrapped in a
+Each ``with`` block opens the four repositories on its session (stocks and orders write their
+own changes at commit, after the ORM's flush: ``shop.adapters.records``), each wrapped in a
 ``TrackingRepository`` that keeps every aggregate it hands out (their events are the commit's;
 the session's identity map would not do: it holds an unchanged root only weakly, and a root
 whose parts alone changed is unchanged). The wrapper answers as the repository does, so each
@@ -55,10 +56,19 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
         self._projector = project
 
     def _open(self, session: Session) -> None:
+        self._stocks = SqlStocks(session)
+        self._orders = SqlOrders(session)
         self.products = self.track(SqlProducts(session))
         self.customers = self.track(SqlCustomers(session))
-        self.orders = self.track(SqlOrders(session))
-        self.stocks = self.track(SqlStocks(session))
+        self.orders = self.track(self._orders)
+        self.stocks = self.track(self._stocks)
+
+    def _flush(self, session: Session) -> None:
+        """The ORM's flush (products, customers), then the stocks and orders, in that order
+        (every writer takes row locks in the same order)."""
+        session.flush()
+        self._stocks.write()
+        self._orders.write()
 
     def _project_on_connection(self, session: Session, envelopes: Sequence[Envelope]) -> None:
         assert self._projector is not None
