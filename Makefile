@@ -54,8 +54,10 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# The whole set BENCH_RUNS times, then the summary of every goal over the runs (bench/summary.py).
+BENCH_RUNS ?= 3
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --runs $(BENCH_RUNS)
 
 up:
 	docker compose up --build -d

@@ -119,8 +119,9 @@ def direct_calls(n: int) -> float:
     return elapsed / n
 
 
-def main() -> None:
-    """Alternate the two paths round by round and report medians and the overhead."""
+def main() -> dict[str, float]:
+    """Alternate the two paths round by round, report medians and the overhead; return the
+    overhead per message and the bus/direct ratio."""
     metrics = Metrics(namespace="bench")
     through_the_bus(500)
     through_the_bus(500, metrics)
@@ -144,6 +145,7 @@ def main() -> None:
     print(f"   overhead     {per_message:8.2f} µs per message (goal <= 3 µs)")
     metered = (counted - bus) / 2
     print(f"   with metrics {counted:8.2f} µs per command ({metered:+.2f} µs per message)")
+    return {"overhead µs per message": per_message, "bus/direct ratio": bus / direct}
 
 
 if __name__ == "__main__":

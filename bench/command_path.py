@@ -316,8 +316,8 @@ def report(name: str, times: list[float]) -> float:
     return mean
 
 
-def main() -> None:
-    """Alternate the three paths round by round, then report each and the ratios."""
+def main() -> dict[str, float]:
+    """Alternate the three paths round by round, then report each and return the ratios."""
     with fresh_database() as url:
         shop = wired(url)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -339,13 +339,20 @@ def main() -> None:
         finally:
             shop.close()
     warm = PER_ROUND  # the first round warms up
-    for op, name in (("batch", "add batch"), ("place", "place + allocate")):
+    ratios = {}
+    for op, name, figure in (
+        ("batch", "add batch", "add batch"),
+        ("place", "place + allocate", "place+allocate"),
+    ):
         print(f"   {name}")
         bus = report("bus + uow", times["BUS", op][warm:])
         core = report("sqlalchemy", times["CORE", op][warm:])  # engine + pool checkout
         floor = report("psycopg", times["HAND", op][warm:])
         print(f"   ratio        {bus / floor:8.2f} x the floor (goal <= 2.5)")
         print(f"   sqlalchemy's engine alone, same SQL: {core / floor:.2f} x the floor")
+        ratios[f"{figure} bus+uow/psycopg"] = bus / floor
+        ratios[f"{figure} sqlalchemy/psycopg"] = core / floor
+    return ratios
 
 
 PATHS = ("BUS", "CORE", "HAND")

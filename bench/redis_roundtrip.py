@@ -92,12 +92,14 @@ class Probe:
         return n / (time.perf_counter() - began)
 
 
-def report(name: str, times: list[float], rate: float) -> None:
-    """Print p50/p99 and throughput."""
+def report(name: str, times: list[float], rate: float) -> dict[str, float]:
+    """Print p50/p99 and throughput; return the p50 (ms) and the throughput by figure name."""
     ordered = sorted(times)
     p50 = statistics.median(ordered) * 1e3
     p99 = ordered[int(len(ordered) * 0.99) - 1] * 1e3
     print(f"   {name:<24} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   burst {rate:8.0f} /s")
+    figure = name.removeprefix("shop, ")
+    return {f"{figure} p50 ms": p50, f"{figure} burst /s": rate}
 
 
 def start_process(
@@ -127,14 +129,15 @@ def stop_process(process: subprocess.Popen[str]) -> None:
     process.wait(30)
 
 
-def main() -> None:
-    """Run the floor, the shop's round trips and the relay backlog, and print the numbers."""
+def main() -> dict[str, float]:
+    """Run the floor, the shop's round trips and the relay backlog; print the numbers and
+    return the shop's (p50 ms and burst /s of each case, relay events/s)."""
     with fresh_database() as database_url, tempfile.TemporaryDirectory() as workdir:
-        run(database_url, workdir)
+        return run(database_url, workdir)
 
 
-def run(database_url: str, workdir: str) -> None:
-    """The measurements on one database."""
+def run(database_url: str, workdir: str) -> dict[str, float]:
+    """The measurements on one database; the shop's figures."""
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     client = Redis.from_url(REDIS_URL)
     floor = start_process(
@@ -168,6 +171,7 @@ def run(database_url: str, workdir: str) -> None:
         "SHOP_CHANNEL_PREFIX": prefix,
         "SHOP_LOG_LEVEL": "WARNING",
     }
+    figures: dict[str, float] = {}
     shop = start_process(
         [sys.executable, "-m", "shop.entrypoints.cli", "run", "--port", "0"],
         {**env, "SHOP_LOG_LEVEL": "INFO"},
@@ -187,7 +191,7 @@ def run(database_url: str, workdir: str) -> None:
             # Every quantity differs from the batch's last one: an event each.
             probe.one_at_a_time(WARM_UP, base + 100)
             times = probe.one_at_a_time(ONE_AT_A_TIME, base + 1000)
-            report(name, times, probe.burst(BURST, base + 5000))
+            figures |= report(name, times, probe.burst(BURST, base + 5000))
             probe.pubsub.close()
         probe = Probe(
             client,
@@ -197,14 +201,16 @@ def run(database_url: str, workdir: str) -> None:
         )
         probe.one_at_a_time(WARM_UP, 1)
         times = probe.one_at_a_time(ONE_AT_A_TIME, WARM_UP + 1)
-        report("shop, a line moves", times, probe.burst(BURST, WARM_UP + ONE_AT_A_TIME + 1))
+        rate = probe.burst(BURST, WARM_UP + ONE_AT_A_TIME + 1)
+        figures |= report("shop, a line moves", times, rate)
         probe.pubsub.close()
     finally:
         stop_process(shop)
-    drain_backlog(database_url, prefix)
+    figures["relay events/s"] = drain_backlog(database_url, prefix)
     for key in client.scan_iter(match=f"{prefix}.*"):
         client.delete(key)
     client.close()
+    return figures
 
 
 def change_quantity(batches: int) -> Callable[[int], str]:
@@ -286,8 +292,8 @@ def seed(database_url: str, prefix: str) -> None:
     shop.close()
 
 
-def drain_backlog(database_url: str, prefix: str) -> None:
-    """Time the relay publishing a 10,000-event backlog."""
+def drain_backlog(database_url: str, prefix: str) -> float:
+    """Time the relay publishing a 10,000-event backlog; its events per second."""
     from seedwork.core.messages import utcnow
     from shop.adapters import tables as db
     from shop.bootstrap import bootstrap
@@ -331,6 +337,7 @@ def drain_backlog(database_url: str, prefix: str) -> None:
         f"   relay backlog            {drained} events in {elapsed:.2f} s = "
         f"{drained / elapsed:8.0f} events/s (goal >= 5,000)"
     )
+    return drained / elapsed
 
 
 if __name__ == "__main__":
