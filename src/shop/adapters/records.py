@@ -81,6 +81,35 @@ _UPDATE_BATCH: Update = (
 )
 
 
+# On PostgreSQL the version bump and the first part's write share one statement (a data-modifying
+# WITH): the part is written only if the root was still as read, so the statement's row count
+# says both whether it conflicted and whether the part was written. SQLite has no such WITH.
+_BUMPED_STOCK = _BUMP_STOCK.returning(stocks.c.sku).cte("bumped")
+_BUMP_AND_UPDATE_BATCH: Update = (
+    update(batches)
+    .where(batches.c.reference == bindparam("part"), batches.c.sku == _BUMPED_STOCK.c.sku)
+    .values({name: bindparam(name) for name in _BATCH_COLUMNS})
+)
+_BUMP_AND_INSERT_BATCH: Insert = (
+    insert(batches)
+    .from_select(
+        ["reference", "sku", *_BATCH_COLUMNS],
+        select(
+            bindparam("part", type_=batches.c.reference.type),
+            _BUMPED_STOCK.c.sku,
+            *(bindparam(name, type_=batches.c[name].type) for name in _BATCH_COLUMNS),
+        ),
+    )
+    # An INSERT's row count is not kept unless asked for: it tells whether the bump happened.
+    .execution_options(preserve_rowcount=True)
+)
+
+
+def folds(connection: Connection) -> bool:
+    """Whether a root's version bump and its first part's write can be one statement."""
+    return connection.dialect.name == "postgresql"
+
+
 def stock_from_rows(rows: Sequence[Any]) -> tuple[Stock, Record] | None:
     """The stock of rows from ``STOCK_BY_SKU`` (or ``STOCK_BY_BATCH``), or None for no rows."""
     if not rows:
@@ -136,22 +165,42 @@ def write_stock(connection: Connection, stock: Stock, record: Record) -> None:
             changed[batch.reference] = row
     if not (added or changed or stock.version != record.version):
         return
-    _bump(connection, _BUMP_STOCK, stock, record)
+    record.parts.update(added)
+    record.parts.update(changed)
+    if not folds(connection):
+        _bump(connection, _BUMP_STOCK, stock, record)
+    elif added:  # adding a batch: the commonest write of all
+        reference = next(iter(added))
+        row = added.pop(reference)
+        _bump(connection, _BUMP_AND_INSERT_BATCH, stock, record, {"part": reference, **row})
+    elif changed:
+        reference = next(iter(changed))
+        row = changed.pop(reference)
+        _bump(connection, _BUMP_AND_UPDATE_BATCH, stock, record, {"part": reference, **row})
+    else:
+        _bump(connection, _BUMP_STOCK, stock, record)
     if added:
         _insert_batches(connection, stock.sku, added)
     for reference, row in changed.items():
         connection.execute(_UPDATE_BATCH, {"key": reference, **row})
-    record.parts.update(added)
-    record.parts.update(changed)
 
 
-def _bump(connection: Connection, statement: Update, root: Order | Stock, record: Record) -> None:
-    """Move the root's row to its next version, or conflict if it is no longer as read.
+def _bump(
+    connection: Connection,
+    statement: Update | Insert,
+    root: Order | Stock,
+    record: Record,
+    part: Row | None = None,
+) -> None:
+    """Move the root's row to its next version, or conflict if it is no longer as read;
+    ``part``: the parameters of the part written in the same statement, if any.
 
     A root whose own rule moved its version (a stock deciding a line waits) keeps that one;
     otherwise a change to any part is a new version of the whole."""
     version = root.version if root.version != record.version else record.version + 1
     parameters = {**record.root, "key": record.key, "read_version": record.version}
+    if part is not None:
+        parameters.update(part)
     result = connection.execute(statement, {**parameters, "version": version})
     if result.rowcount != 1:
         raise ConcurrencyConflict(
@@ -221,15 +270,18 @@ _NEXT_IN_BATCH = (
 # A line taking a batch gets that batch's next allocation number, computed by the database in
 # the same statement; a line giving its batch back loses its number. Two allocations on one
 # batch never commit concurrently: both change its stock.
-_ALLOCATE_LINE: Update = (
-    update(order_lines)
-    .where(*_line_key)
-    .values(
-        batch_reference=bindparam("reference"),
-        allocation_seq=case((bindparam("reference").is_(None), None), else_=_NEXT_IN_BATCH),
-    )
-)
+_ALLOCATION = {
+    "batch_reference": bindparam("reference"),
+    "allocation_seq": case((bindparam("reference").is_(None), None), else_=_NEXT_IN_BATCH),
+}
+_ALLOCATE_LINE: Update = update(order_lines).where(*_line_key).values(_ALLOCATION)
 _DELETE_LINE: Delete = order_lines.delete().where(*_line_key)
+_BUMPED_ORDER = _UPDATE_ORDER.returning(orders.c.id).cte("bumped")
+_BUMP_AND_ALLOCATE_LINE: Update = (
+    update(order_lines)
+    .where(order_lines.c.order_pk == _BUMPED_ORDER.c.id, order_lines.c.sku == bindparam("part"))
+    .values(_ALLOCATION)
+)
 
 
 def orders_from_rows(rows: Iterable[Any]) -> tuple[Order, Record] | None:
@@ -332,8 +384,29 @@ def write_order(connection: Connection, order: Order, record: Record) -> None:
     if root == record.root and lines == record.parts and order.version == record.version:
         return
     record.root = root
-    _bump(connection, _UPDATE_ORDER, order, record)
-    _write_lines(connection, order, record, lines)
+    taking = _one_allocation(record.parts, lines) if folds(connection) else None
+    if taking is None:
+        _bump(connection, _UPDATE_ORDER, order, record)
+        _write_lines(connection, order, record, lines)
+    else:  # a line takes or gives back a batch, nothing else: one statement
+        sku, reference = taking
+        parameters = {"part": sku, "reference": reference}
+        _bump(connection, _BUMP_AND_ALLOCATE_LINE, order, record, parameters)
+        record.parts = lines
+
+
+def _one_allocation(read: dict[Any, Row], lines: dict[Any, Row]) -> tuple[Any, Any] | None:
+    """(sku, batch reference) when the only change to the lines is one line's batch."""
+    if read.keys() != lines.keys():
+        return None
+    changed = [sku for sku, row in lines.items() if row != read[sku]]
+    if len(changed) != 1:
+        return None
+    (sku,) = changed
+    row, before = lines[sku], read[sku]
+    if any(row[name] != before[name] for name in _LINE_COLUMNS):
+        return None
+    return sku, row["batch_reference"]
 
 
 def _write_lines(

@@ -25,7 +25,10 @@ from .test_repositories import REPOSITORY, NewUow, eur, fields, load, store
 
 SKUS = ("LAMP", "DESK", "SOFA")
 BATCHES = ("b-1", "b-2", "b-3")
-ADDRESSES = (Address("1 Main St", "Berlin", "10115", "DE"), Address("2 Rue", "Paris", "75001", "FR"))
+ADDRESSES = (
+    Address("1 Main St", "Berlin", "10115", "DE"),
+    Address("2 Rue", "Paris", "75001", "FR"),
+)
 _ids = itertools.count()
 
 ORDER_STEPS = st.one_of(
@@ -76,7 +79,8 @@ def apply_to_order(order: Order, step: tuple[Any, ...]) -> None:
 def apply_to_stock(stock: Stock, step: tuple[Any, ...]) -> None:
     match step:
         case ("add", reference, quantity, later):
-            stock.add_batch(f"{reference}-{stock.sku}", quantity, date(2027, 1, 2) if later else None)
+            eta = date(2027, 1, 2) if later else None
+            stock.add_batch(f"{reference}-{stock.sku}", quantity, eta)
         case ("allocate", quantity):
             stock.allocate("o-1", stock.sku, quantity)
         case ("deallocate", reference, quantity):
