@@ -16,7 +16,7 @@ from sqlalchemy import Connection, update
 from seedwork.core.messages import Envelope, Event
 from shop.domain import events
 from shop.views.documents import order_document
-from shop.views.projections.upserts import Shape, upsert
+from shop.views.projections.upserts import Shape, ViewWrites
 from shop.views.tables import (
     batch_view,
     customer_order_view,
@@ -26,11 +26,11 @@ from shop.views.tables import (
     stock_view,
 )
 
-Projection = Callable[[Connection, Any, int], None]
-"""Applies one event, at its log position, through the connection of the transaction."""
+Projection = Callable[[ViewWrites, Any, int], None]
+"""Applies one event, at its log position, through the writes of the transaction."""
 
 
-def product_added(connection: Connection, event: events.ProductAdded, position: int) -> None:
+def product_added(writes: ViewWrites, event: events.ProductAdded, position: int) -> None:
     """A new product row."""
     row = {
         "sku": event.sku,
@@ -40,14 +40,14 @@ def product_added(connection: Connection, event: events.ProductAdded, position: 
         "active": True,
         "position": position,
     }
-    upsert(connection, Shape(product_view, tuple(row)), [row])
+    writes.upsert(Shape(product_view, tuple(row)), [row])
 
 
 def product_price_changed(
-    connection: Connection, event: events.ProductPriceChanged, position: int
+    writes: ViewWrites, event: events.ProductPriceChanged, position: int
 ) -> None:
     """The product's new price, unless a newer one is already shown."""
-    connection.execute(
+    writes.execute(
         update(product_view)
         .where(product_view.c.sku == event.sku, product_view.c.position <= position)
         .values(
@@ -57,16 +57,14 @@ def product_price_changed(
 
 
 def product_discontinued(
-    connection: Connection, event: events.ProductDiscontinued, position: int
+    writes: ViewWrites, event: events.ProductDiscontinued, position: int
 ) -> None:
     """Discontinuing is final, so it applies whatever the order."""
-    connection.execute(
-        update(product_view).where(product_view.c.sku == event.sku).values(active=False)
-    )
+    writes.execute(update(product_view).where(product_view.c.sku == event.sku).values(active=False))
 
 
 def customer_registered(
-    connection: Connection, event: events.CustomerRegistered, position: int
+    writes: ViewWrites, event: events.CustomerRegistered, position: int
 ) -> None:
     """A new customer row."""
     row = {
@@ -76,10 +74,10 @@ def customer_registered(
         "tier": event.tier,
         "position": position,
     }
-    upsert(connection, Shape(customer_view, tuple(row)), [row])
+    writes.upsert(Shape(customer_view, tuple(row)), [row])
 
 
-def order_revised(connection: Connection, event: events.OrderRevised, position: int) -> None:
+def order_revised(writes: ViewWrites, event: events.OrderRevised, position: int) -> None:
     """The order's view and its entry in the customer's order list."""
     document = json.dumps(order_document(event), separators=(",", ":"))
     row = {
@@ -98,27 +96,26 @@ def order_revised(connection: Connection, event: events.OrderRevised, position: 
         "created_position": position,
         "position": position,
     }
-    upsert(
-        connection,
+    writes.upsert(
         Shape(order_view, tuple(row)),
         [row],
         then=(Shape(customer_order_view, tuple(entry), keep=("created_position",)), [entry]),
     )
 
 
-def stock_revised(connection: Connection, event: events.StockRevised, position: int) -> None:
+def stock_revised(writes: ViewWrites, event: events.StockRevised, position: int) -> None:
     """Every batch of the sku, as the snapshot shows it (batches are never taken away)."""
     available = sum(batch.available for batch in event.batches)
     stock = {"sku": event.sku, "available": available, "position": position}
     rows = [_batch_row(event.sku, rank, batch) for rank, batch in enumerate(event.batches)]
     if not rows:
-        upsert(connection, Shape(stock_view, tuple(stock)), [stock])
+        writes.upsert(Shape(stock_view, tuple(stock)), [stock])
         return
     batches = Shape(batch_view, tuple(rows[0]), count=len(rows))
-    upsert(connection, Shape(stock_view, tuple(stock)), [stock], then=(batches, rows))
+    writes.upsert(Shape(stock_view, tuple(stock)), [stock], then=(batches, rows))
 
 
-def batch_added(connection: Connection, event: events.BatchAdded, position: int) -> None:
+def batch_added(writes: ViewWrites, event: events.BatchAdded, position: int) -> None:
     """A new batch, and its units added to the sku's (a change that loads no other batch)."""
     stock = {"sku": event.sku, "available": event.quantity, "position": position}
     batch = events.BatchView(
@@ -129,8 +126,7 @@ def batch_added(connection: Connection, event: events.BatchAdded, position: int)
         available=event.quantity,
     )
     row = _batch_row(event.sku, _UNRANKED, batch)
-    upsert(
-        connection,
+    writes.upsert(
         Shape(stock_view, tuple(stock), add=("available",)),
         [stock],
         then=(Shape(batch_view, tuple(row)), [row]),
@@ -166,11 +162,13 @@ PROJECTIONS: Mapping[type[Event], Projection] = {
 
 def project(connection: Connection, envelopes: Sequence[Envelope]) -> None:
     """Apply a commit's events to the read models, through the connection of the transaction
-    that records them."""
+    that records them (on PostgreSQL, their upserts together: see ``ViewWrites``)."""
+    writes = ViewWrites(connection)
     for envelope in envelopes:
         event = envelope.message
         projection = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
         if projection is not None:
             position = envelope.log_position
             assert position is not None, "events are projected once they are in the log"
-            projection(connection, event, position)
+            projection(writes, event, position)
+    writes.flush()

@@ -24,6 +24,7 @@ from seedwork.core.messages import Event, utcnow
 from seedwork.core.serialization import Serializer
 from shop.views.projections.apply import PROJECTIONS
 from shop.views.projections.shadow import shadow_for
+from shop.views.projections.upserts import ViewWrites
 
 log = logging.getLogger("shop.views")
 
@@ -116,6 +117,7 @@ def _recent_floor(connection: Connection, outbox: Table, last: int) -> int:
 
 def _apply(connection: Connection, serializer: Serializer, rows: list[Any]) -> None:
     """Project every event of ``rows`` in the connection's transaction."""
+    writes = ViewWrites(connection)
     for position, envelope in rows:
         try:
             event = serializer.loads(envelope).message
@@ -124,4 +126,5 @@ def _apply(connection: Connection, serializer: Serializer, rows: list[Any]) -> N
             continue
         project = PROJECTIONS.get(type(event)) if isinstance(event, Event) else None
         if project is not None:
-            project(connection, event, position)
+            project(writes, event, position)
+    writes.flush()

@@ -3,7 +3,10 @@
 A row of a read model moves forward only: an upsert applies when the row's ``position`` is not
 newer than the event's. A projection that writes two tables writes the second only when the
 first applied: on PostgreSQL both go in one statement (a data-modifying ``WITH``), elsewhere in
-two. The SQL is text because SQLAlchemy does not cache the compiled form of ``ON CONFLICT``.
+two. A commit's projections are gathered (``ViewWrites``) and, on PostgreSQL, their upserts go
+as one statement, a round trip for all the read models a change touches; two upserts of one
+row never share a statement (the database would apply only one of them). The SQL is text
+because SQLAlchemy does not cache the compiled form of ``ON CONFLICT``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,88 @@ class Shape:
     count: int = 1
     keep: tuple[str, ...] = ()
     add: tuple[str, ...] = ()
+
+
+#: Upserts fused into one statement at most (each distinct sequence of shapes is a statement
+#: kept in the cache; a rebuild applies thousands of events).
+FUSED_AT_MOST = 8
+
+Then = tuple[Shape, Sequence[Row]] | None
+
+
+@attrs.define
+class _Upsert:
+    first: Shape
+    rows: Sequence[Row]
+    then: Then
+    keys: frozenset[tuple[str, tuple[Any, ...]]]
+
+
+class ViewWrites:
+    """The read-model writes of one transaction, in order; upserts are held and sent together.
+
+    ``flush`` sends what is held (the projections' caller flushes once they are all applied)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._fuses = connection.dialect.name == "postgresql"
+        self._held: list[_Upsert] = []
+        self._keys: set[tuple[str, tuple[Any, ...]]] = set()
+
+    def upsert(self, first: Shape, rows: Sequence[Row], then: Then = None) -> None:
+        """Upsert ``rows`` (guarded by position); if they applied, upsert ``then``'s rows too."""
+        if not self._fuses:
+            upsert(self.connection, first, rows, then)
+            return
+        keys = _keys(first, rows) | (_keys(*then) if then is not None else frozenset())
+        if self._keys & keys or len(self._held) >= FUSED_AT_MOST:
+            self.flush()
+        self._held.append(_Upsert(first, rows, then, keys))
+        self._keys |= keys
+
+    def execute(self, statement: Any) -> None:
+        """Run another write, after the upserts held before it."""
+        self.flush()
+        self.connection.execute(statement)
+
+    def flush(self) -> None:
+        """Send the upserts held: one alone as before, several as one statement."""
+        held, self._held = self._held, []
+        self._keys = set()
+        if len(held) == 1:
+            upsert(self.connection, held[0].first, held[0].rows, held[0].then)
+        elif held:
+            shapes = tuple((each.first, each.then[0] if each.then else None) for each in held)
+            parameters: dict[str, Any] = {}
+            for n, each in enumerate(held):
+                parameters.update(_parameters(f"u{n}a", each.first, each.rows))
+                if each.then is not None:
+                    parameters.update(_parameters(f"u{n}b", *each.then))
+            self.connection.execute(_fused(shapes), parameters)
+
+
+def _keys(shape: Shape, rows: Sequence[Row]) -> frozenset[tuple[str, tuple[Any, ...]]]:
+    names = [column.name for column in shape.table.primary_key.columns]
+    return frozenset((shape.table.name, tuple(row[name] for name in names)) for row in rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _fused(shapes: tuple[tuple[Shape, Shape | None], ...]) -> TextClause:
+    """Several upserts (each maybe with its second table) as one statement (PostgreSQL)."""
+    parts: list[str] = []
+    binds: list[Any] = []
+    for n, (first, second) in enumerate(shapes):
+        a, b = f"u{n}a", f"u{n}b"
+        parts.append(f"{a} AS ({_insert(first, a, _values(first, a, cast=False))} RETURNING 1)")
+        binds += _binds(first, a)
+        if second is not None:
+            source = (
+                f"SELECT * FROM (VALUES {_values(second, b, cast=True)})"
+                f" AS given ({', '.join(second.columns)}) WHERE EXISTS (SELECT 1 FROM {a})"
+            )
+            parts.append(f"{b} AS ({_insert(second, b, source)})")
+            binds += _binds(second, b)
+    return text(f"WITH {', '.join(parts)} SELECT 1").bindparams(*binds)
 
 
 def upsert(
