@@ -1,10 +1,11 @@
 """The relay's claim on PostgreSQL: relays take turns, and each batch is claimed and marked at once.
 
-One transaction of three round trips on the relay's own connection: take a turn on a
+One transaction on the relay's own connection: take a turn on a
 transaction-scoped advisory lock (two batches published side by side could overtake each other
 and break the contract's per-aggregate order; one relay publishes far faster than the shop
 commits, so turns cost nothing and the others are hot standbys); claim and mark the batch in one
-``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``; publish; commit. A failed
+``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`` (without waiting for
+the turn, in the same statement as taking it); publish; commit. A failed
 publish rolls the marks back, so nothing is marked sent that was not published. A relay built to
 listen is woken by the commits' NOTIFY (``seedwork.sqlalchemy.commit_listener``).
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, Row, Select, Table, func, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, func, select, true, update
 
 from seedwork.sqlalchemy.commit_listener import CommitListener
 from seedwork.sqlalchemy.relay_claim import Publish, PublishFailed
@@ -36,10 +37,10 @@ def take_turn(outbox: Table, *, wait: bool) -> Select[Any]:
     once anyway (consumers de-duplicate by message id). The events themselves were written by
     durable commits, so the relay never publishes what a crash could take back (ADR 0007)."""
     turn = zlib.crc32(f"seedwork.sqlalchemy.relay:{outbox.fullname}".encode())
-    relaxed = func.set_config("synchronous_commit", "off", True)
+    relaxed = func.set_config("synchronous_commit", "off", True).label("relaxed")
     if wait:
-        return select(func.pg_advisory_xact_lock(turn).is_not(None), relaxed)
-    return select(func.pg_try_advisory_xact_lock(turn), relaxed)
+        return select(func.pg_advisory_xact_lock(turn).is_not(None).label("ok"), relaxed)
+    return select(func.pg_try_advisory_xact_lock(turn).label("ok"), relaxed)
 
 
 @attrs.frozen
@@ -48,6 +49,10 @@ class OutboxStatements:
 
     take_turn: dict[bool, Select[Any]]  # by whether to wait for the turn: true once it is ours
     claim_and_mark: Select[Any]  # claimed rows, each with ``held`` (see below)
+    # Without waiting, the turn and the claim in one statement (one round trip fewer on the
+    # path every message takes): ``ok`` on every row, one row of NULLs besides it when no row
+    # was claimed; nothing is claimed unless the turn was taken first (the claim's condition).
+    try_claim_and_mark: Select[Any]
 
     @classmethod
     def build(cls, outbox: Table, batch_size: int) -> OutboxStatements:
@@ -58,32 +63,43 @@ class OutboxStatements:
             .order_by(outbox.c.id)
             .limit(batch_size)
         )
-        claimed = (
+        claim = (
             update(outbox)
             .where(outbox.c.id.in_(unsent.with_for_update(skip_locked=True).scalar_subquery()))
             .values(published_at=func.now())
             .returning(outbox.c.id, outbox.c.type, outbox.c.envelope)
-            .cte("claimed")
         )
+        claimed = claim.cte("claimed")
+        turn = take_turn(outbox, wait=False).cte("turn")
+        claimed_in_turn = claim.where(select(turn.c.ok).scalar_subquery()).cte("claimed")
+
         # SKIP LOCKED also skips an unsent row some other writer holds for a moment (the
         # recovery sweep marking it handled, a failure being recorded); publishing the rows
         # after it would break the order. The rest of the statement sees the rows as they were
         # before it, so "unsent, older than the newest claimed, and not claimed" is such a gap:
         # ``held`` is the oldest such row's id, or NULL.
-        held = (
-            select(func.min(outbox.c.id))
-            .where(
-                outbox.c.published_at.is_(None),
-                outbox.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
-                outbox.c.id.not_in(select(claimed.c.id)),
+        def held(claimed: Any) -> Any:
+            return (
+                select(func.min(outbox.c.id))
+                .where(
+                    outbox.c.published_at.is_(None),
+                    outbox.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
+                    outbox.c.id.not_in(select(claimed.c.id)),
+                )
+                .scalar_subquery()
+                .label("held")
             )
-            .scalar_subquery()
-        )
+
         return cls(
             take_turn={wait: take_turn(outbox, wait=wait) for wait in (True, False)},
-            claim_and_mark=select(
-                claimed.c.id, claimed.c.type, claimed.c.envelope, held.label("held")
-            ),
+            claim_and_mark=select(claimed.c.id, claimed.c.type, claimed.c.envelope, held(claimed)),
+            try_claim_and_mark=select(
+                turn.c.ok,
+                claimed_in_turn.c.id,
+                claimed_in_turn.c.type,
+                claimed_in_turn.c.envelope,
+                held(claimed_in_turn),
+            ).select_from(turn.outerjoin(claimed_in_turn, true())),
         )
 
 
@@ -111,9 +127,17 @@ class PostgresqlClaim:
         connection = self._own_connection()
         try:
             with connection.begin():
-                if not connection.execute(self._statements.take_turn[wait]).scalar():
-                    return None
-                rows = sorted(connection.execute(self._statements.claim_and_mark).all(), key=_id)
+                rows: list[Row[Any]]
+                if wait:
+                    if not connection.execute(self._statements.take_turn[True]).scalar():
+                        return None
+                    rows = list(connection.execute(self._statements.claim_and_mark))
+                else:
+                    rows = list(connection.execute(self._statements.try_claim_and_mark))
+                    if not rows[0].ok:
+                        return None
+                    rows = [row for row in rows if row.id is not None]
+                rows.sort(key=_id)
                 if rows and rows[0].held is not None:
                     raise _Gap(rows[0].held)
                 publish(rows)
