@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -97,26 +98,42 @@ def stop_on_signals() -> threading.Event:
     ``finally`` blocks still stop what the command started.
     """
     stop = threading.Event()
-    signalled: list[str] = []
+    # Python runs a signal's handler in the main thread between two bytecodes, and a main thread
+    # blocked in stop.wait() runs none: a signal whose low-level half ran in another thread, or
+    # just before the main thread blocked, was never acted on. That half also writes the signal's
+    # number to the wakeup fd, in whatever thread it ran: a thread of its own reads it and sets
+    # the event (never the handler: inside stop.wait() the main thread may hold the event's lock).
+    readable, writable = os.pipe()
+    os.set_blocking(writable, False)
+    signal.set_wakeup_fd(writable, warn_on_full_buffer=False)
+    threading.Thread(
+        target=_stop_on_wakeup, args=(readable, stop), name="stop-signal", daemon=True
+    ).start()
+    handled: list[int] = []
 
-    def _stop(signum: int, _frame: Any) -> None:
-        # The handler runs in the main thread, which may be inside stop.wait() holding the
-        # event's lock: setting the event here would wait for that lock forever. Another thread
-        # sets it (and logs) once the main thread lets go. A plain flag answers "second signal?".
-        name = signal.Signals(signum).name
-        if signalled:  # logging's locks are re-entrant: safe here, unlike the event's
-            log.warning("second %s: stopping without waiting for the threads", name)
+    def _interrupt_at_second(signum: int, _frame: Any) -> None:
+        handled.append(signum)  # only ever run in the main thread: no lock needed
+        if len(handled) > 1:  # logging's locks are re-entrant: safe here, unlike the event's
+            log.warning("second %s: stopping without waiting for the threads", _name(signum))
             raise KeyboardInterrupt
-        signalled.append(name)
-        threading.Thread(target=_stopping, args=(name,), name="stop-signal", daemon=True).start()
 
-    def _stopping(name: str) -> None:
-        log.info("stopping on signal %s", name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _interrupt_at_second)
+    signal.signal(signal.SIGINT, _interrupt_at_second)
     return stop
+
+
+def _stop_on_wakeup(readable: int, stop: threading.Event) -> None:
+    """Set ``stop`` at the first SIGTERM or SIGINT written to the signal wakeup fd."""
+    while True:
+        for signum in os.read(readable, 64):
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                log.info("stopping on signal %s", _name(signum))
+                stop.set()
+                return  # later signals are the handler's; the fd stays open, its writes dropped
+
+
+def _name(signum: int) -> str:
+    return signal.Signals(signum).name
 
 
 def _run_role(
