@@ -5,6 +5,10 @@ An HTTP request binds ``request_id`` and ``correlation_id``; the bus binds the
 Log formatters read ``current()``; the bus gives a new command the bound ``correlation_id``,
 so a request's log lines and its events' envelopes share it. Context variables follow the
 thread (and asyncio task) they were set in, and nothing else.
+
+Beside the ids, one hint: whether more messages follow at once on this thread (``following``),
+as in a consumer lane with messages waiting. Work done once per message that batches well
+(publishing the events) may then be left to a thread of its own (``more_follow``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from contextvars import ContextVar, Token
 
 _EMPTY: Mapping[str, str] = {}
 _CONTEXT: ContextVar[Mapping[str, str]] = ContextVar("seedwork_context", default=_EMPTY)
+_FOLLOWING: ContextVar[bool] = ContextVar("seedwork_more_follow", default=False)
 
 
 def current() -> Mapping[str, str]:
@@ -40,3 +45,18 @@ def bound(**ids: str | None) -> Iterator[None]:
         yield
     finally:
         _CONTEXT.reset(token)
+
+
+@contextmanager
+def following(more: bool) -> Iterator[None]:
+    """Say, for the duration of a block, whether more messages follow it at once here."""
+    token = _FOLLOWING.set(more)
+    try:
+        yield
+    finally:
+        _FOLLOWING.reset(token)
+
+
+def more_follow() -> bool:
+    """Whether the message in hand is followed at once by more (see ``following``)."""
+    return _FOLLOWING.get()

@@ -23,6 +23,7 @@ from typing import Unpack
 
 import attrs
 
+from seedwork.core import context
 from seedwork.core.errors import MessageError
 from seedwork.core.failures import CORE
 from seedwork.core.messages import Envelope
@@ -136,7 +137,10 @@ class Lanes:
                 self._finish(job, settled=False)  # left pending: re-delivered after a restart
                 continue
             try:
-                outcome = self.consumer.run(job.envelope, self._stop)
+                # Messages waiting behind this one: its events may go out with theirs, from
+                # the relay's own thread, rather than in a round of their own on this one.
+                with context.following(not lane.empty()):
+                    outcome = self.consumer.run(job.envelope, self._stop)
                 outcome = self.consumer.settle(
                     outcome, job.raw, job.channel, redelivered=job.redelivered_if_left
                 )

@@ -20,8 +20,9 @@ Three things start rounds:
    the bus's settled hook calls ``publish_or_wake`` on the handling thread with all their
    commits' events, which runs one round right there unless the relay is busy (no thread
    hand-over, no wait for a poll, no round between a commit and its reactions:
-   ``bench/redis_roundtrip.py`` measures it) and wakes the loop otherwise. Registered by
-   ``start_workers`` on ``Shop.on_commit``.
+   ``bench/redis_roundtrip.py`` measures it) and wakes the loop otherwise, or when more
+   messages follow at once on that thread (a consumer lane's backlog: the loop then publishes
+   them in batches beside it). Registered by ``start_workers`` on ``Shop.on_commit``.
 3. Across processes (PostgreSQL): units of work built with ``wake_relays`` (``bootstrap(...,
    wake_relays=True)``: ``shop api``, ``shop consumer``) send a NOTIFY as a named part of the
    outbox write (``commit_listener.wake_relays``, delivered at commit, never on rollback); a
@@ -58,6 +59,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from seedwork.core import context
 from seedwork.core.retry import sleeper
 from seedwork.sqlalchemy.relay_claim import Claim, PublishFailed
 from seedwork.sqlalchemy.relay_postgresql import PostgresqlClaim
@@ -142,8 +144,12 @@ class OutboxRelay:
 
     def publish_or_wake(self, *_: Any) -> None:
         """Route 2 (see the module): relay now on this thread if the relay is free (a commit
-        hook: it never raises), else wake the loop, which relays as soon as it can."""
-        if not self.try_relay():
+        hook: it never raises), else wake the loop, which relays as soon as it can.
+
+        When more messages follow at once on this thread (``seedwork.core.context``: a consumer
+        lane with a backlog), the loop is woken instead: it publishes their events in batches,
+        on its own thread, while this one goes on with the next message."""
+        if context.more_follow() or not self.try_relay():
             self.notify()
 
     def relay_once(self) -> int:

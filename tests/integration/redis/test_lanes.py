@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from seedwork.core import context
 from seedwork.core.messages import Envelope, new_id
 from seedwork.redis.channels import Channels
 from seedwork.redis.consumer import CommandConsumer
@@ -210,3 +211,36 @@ def test_stopping_finishes_the_message_in_hand_and_leaves_waiting_stream_entries
     # waiting on the stream: neither, so it is re-delivered.
     assert changes_in_commit_order(world) == {Gated.held: [1, 3]}
     assert redis.xpending(channels.commands_stream, "shop")["pending"] == 1
+
+
+class Noting(Gated):
+    """A gated consumer that notes, for each command, whether the lane said more follow."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.noted: list[tuple[int, bool]] = []
+
+    def run(self, envelope: Envelope, stop: threading.Event | None = None) -> Outcome:
+        self.noted.append((envelope.message.quantity, context.more_follow()))  # type: ignore[attr-defined]
+        return super().run(envelope, stop)
+
+
+def test_a_lane_says_whether_more_messages_wait_behind_the_one_in_hand(
+    world: World,
+    make_lanes: Callable[..., Lanes],
+    redis: Redis,
+    channels: Channels,
+):
+    world.bus.handle(AddStock(reference=Gated.held, quantity=0))
+    reader = CommandReader(world.serializer, channels, ACCEPTED)
+    consumer = Noting(world.bus, reader, DeadLetterStream(redis, channels.dead_letters_stream),
+                      failures=FAILURES, max_backoff=0.05)  # fmt: skip
+    lanes = make_lanes(consumer, workers=1)
+    lanes.submit(change(Gated.held, 1), channels.command_channel("ChangeStock"))
+    assert consumer.waiting.wait(5)  # the first is in hand, nothing behind it yet
+    for quantity in (2, 3):
+        lanes.submit(change(Gated.held, quantity), channels.command_channel("ChangeStock"))
+    consumer.gate.set()
+    eventually(lambda: len(consumer.noted) == 3)
+    assert consumer.noted == [(1, False), (2, True), (3, False)]
+    assert not context.more_follow()  # only inside the lane's run

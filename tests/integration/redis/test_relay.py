@@ -13,6 +13,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import event, func, text, update
 
+from seedwork.core import context
 from seedwork.core.messages import Envelope
 from seedwork.redis.channels import Channels
 from seedwork.sqlalchemy.outbox_status import outbox_status
@@ -245,6 +246,24 @@ def test_publish_or_wake_wakes_the_loop_when_it_cannot_publish_itself(
             relay.publish_or_wake()  # cannot have the turn: wakes the loop, which waits for it
             assert stream_messages(redis, channels.events_stream) == []
         eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
+
+
+def test_publish_or_wake_leaves_a_backlogs_events_to_the_loop(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    # A consumer lane with messages waiting says so; their events go out from the loop's
+    # thread, in batches, while the lane goes on.
+    relay = make_relay(poll_interval=30)
+    world.bus.handle(AddStock(reference="s1", quantity=1))
+    with context.following(True):
+        relay.publish_or_wake()  # more follow: not published on this thread
+    assert stream_messages(redis, channels.events_stream) == []
+    with looping(relay):
+        eventually(lambda: stream_messages(redis, channels.events_stream), timeout=2)
+    world.bus.handle(AddStock(reference="s2", quantity=2))
+    make_relay(poll_interval=30).publish_or_wake()  # nothing follows: published here and now
+    published = stream_messages(redis, channels.events_stream)
+    assert [m["payload"]["reference"] for m in published] == ["s1", "s2"]
 
 
 def test_the_relay_marks_rows_sent_without_waiting_for_the_wal_flush(
