@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shop.adapters import records
 from shop.adapters.records import Record
+from shop.adapters.records import orders as order_records
+from shop.adapters.records import stocks as stock_records
 from shop.adapters.tables import batches, order_lines, orders, products, stocks
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
@@ -120,8 +121,8 @@ class SqlOrders:
         known = self._orders.get(order_id)
         if known is not None:
             return known[0]
-        rows = self._session.connection().execute(records.ORDER_BY_ID, {"order_id": order_id})
-        loaded = records.orders_from_rows(rows)
+        rows = self._session.connection().execute(order_records.ORDER_BY_ID, {"order_id": order_id})
+        loaded = order_records.orders_from_rows(rows)
         if loaded is None:
             return None
         self._orders[order_id] = loaded
@@ -132,9 +133,9 @@ class SqlOrders:
         connection = self._session.connection()
         for order_id, (order, record) in self._orders.items():
             if record is None:
-                self._orders[order_id] = (order, records.write_new_order(connection, order))
+                self._orders[order_id] = (order, order_records.write_new_order(connection, order))
             else:
-                records.write_order(connection, order, record)
+                order_records.write_order(connection, order, record)
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
@@ -173,7 +174,7 @@ class SqlStocks:
         known = self._stocks.get(sku)
         if known is not None and (known[1] is None or known[1].complete):
             return known[0]
-        return self._load(records.STOCK_BY_SKU, {"sku": sku})
+        return self._load(stock_records.STOCK_BY_SKU, {"sku": sku})
 
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
@@ -193,7 +194,7 @@ class SqlStocks:
         if sku in self._stocks:
             stock = self._stocks[sku][0]
         elif version is not None:
-            stock, record = records.stock_without_batches(sku, version)
+            stock, record = stock_records.stock_without_batches(sku, version)
             self._stocks[sku] = (stock, record)
         return Receiving(
             sku_known=True, reference_taken=bool(taken), stock=stock, smallest_waiting=smallest
@@ -204,20 +205,20 @@ class SqlStocks:
         for stock, record in self._stocks.values():
             if (record is None or record.complete) and stock.has_batch(BatchReference(reference)):
                 return stock
-        return self._load(records.STOCK_BY_BATCH, {"reference": reference})
+        return self._load(stock_records.STOCK_BY_BATCH, {"reference": reference})
 
     def write(self) -> None:
         """Store the new stocks and what changed in the others (at commit)."""
         connection = self._session.connection()
         for sku, (stock, record) in self._stocks.items():
             if record is None:
-                self._stocks[sku] = (stock, records.write_new_stock(connection, stock))
+                self._stocks[sku] = (stock, stock_records.write_new_stock(connection, stock))
             else:
-                records.write_stock(connection, stock, record)
+                stock_records.write_stock(connection, stock, record)
 
     def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:
         rows = self._session.connection().execute(statement, parameters).all()
-        loaded = records.stock_from_rows(rows)
+        loaded = stock_records.stock_from_rows(rows)
         if loaded is None:
             return None
         stock, record = loaded

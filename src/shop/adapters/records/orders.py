@@ -1,215 +1,17 @@
-"""Orders and stocks as table rows: loaded with Core statements, written back by difference.
-
-The two aggregates every business operation touches are not mapped by the ORM. A repository
-builds them from the rows of one SELECT, keeps what it read (a ``Record``: the root's row, its
-version and its parts' rows by identity), and at commit compares each aggregate with its record
-and writes only what changed: the root's version, bumped with ``WHERE version = <as read>`` so
-a concurrent change conflicts (``ConcurrencyConflict``), then the parts inserted, updated or
-deleted. The statements are built once; writing one changed batch costs two statements and a
-few hundred Python calls, where the ORM's flush cost thousands. See docs/adr/0013.
-"""
+"""An order and its lines as rows: read in one statement, written by difference."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-import attrs
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.sql import Delete, Insert, Select, Update
 
-from seedwork.core.errors import ConcurrencyConflict
-from shop.adapters.tables import batches, order_lines, orders, stocks
-from shop.domain.inventory import Batch, Stock
-from shop.domain.kernel import Sku
+from shop.adapters.records import Record, Row, bump, folds
+from shop.adapters.tables import order_lines, orders
 from shop.domain.money import Money
 from shop.domain.ordering import Address, Order, OrderLine
-
-Row = dict[str, Any]
-
-
-@attrs.define
-class Record:
-    """What was read of one aggregate: its root's row and version, its parts' rows by key.
-
-    ``key`` is the root's row key (the order's surrogate id; the stock's sku). ``complete`` is
-    False when the parts were not read (a stock loaded to receive a new batch): then only new
-    parts are written, none is compared."""
-
-    key: Any
-    version: int
-    root: Row
-    parts: dict[Any, Row]
-    complete: bool = True
-
-
-# -- stocks ------------------------------------------------------------------------------------
-
-_BATCH_COLUMNS = ("quantity", "eta", "allocated")
-
-STOCK_BY_SKU: Select[Any] = (
-    select(
-        stocks.c.sku,
-        stocks.c.version,
-        batches.c.reference,
-        batches.c.quantity,
-        batches.c.eta,
-        batches.c.allocated,
-    )
-    .select_from(stocks.outerjoin(batches, batches.c.sku == stocks.c.sku))
-    .where(stocks.c.sku == bindparam("sku"))
-    .order_by(batches.c.id)
-)
-_BATCH_SKU = select(batches.c.sku).where(batches.c.reference == bindparam("reference"))
-STOCK_BY_BATCH: Select[Any] = (
-    select(*STOCK_BY_SKU.selected_columns)
-    .select_from(stocks.outerjoin(batches, batches.c.sku == stocks.c.sku))
-    .where(stocks.c.sku == _BATCH_SKU.scalar_subquery())
-    .order_by(batches.c.id)
-)
-_INSERT_STOCK: Insert = insert(stocks).values(sku=bindparam("sku"), version=bindparam("version"))
-_BUMP_STOCK: Update = (
-    update(stocks)
-    .where(stocks.c.sku == bindparam("key"), stocks.c.version == bindparam("read_version"))
-    .values(version=bindparam("version"))
-)
-_INSERT_BATCH: Insert = insert(batches)
-_UPDATE_BATCH: Update = (
-    update(batches)
-    .where(batches.c.reference == bindparam("key"))
-    .values({name: bindparam(name) for name in _BATCH_COLUMNS})
-)
-
-
-# On PostgreSQL the version bump and the first part's write share one statement (a data-modifying
-# WITH): the part is written only if the root was still as read, so the statement's row count
-# says both whether it conflicted and whether the part was written. SQLite has no such WITH.
-_BUMPED_STOCK = _BUMP_STOCK.returning(stocks.c.sku).cte("bumped")
-_BUMP_AND_UPDATE_BATCH: Update = (
-    update(batches)
-    .where(batches.c.reference == bindparam("part"), batches.c.sku == _BUMPED_STOCK.c.sku)
-    .values({name: bindparam(name) for name in _BATCH_COLUMNS})
-)
-_BUMP_AND_INSERT_BATCH: Insert = (
-    insert(batches)
-    .from_select(
-        ["reference", "sku", *_BATCH_COLUMNS],
-        select(
-            bindparam("part", type_=batches.c.reference.type),
-            _BUMPED_STOCK.c.sku,
-            *(bindparam(name, type_=batches.c[name].type) for name in _BATCH_COLUMNS),
-        ),
-    )
-    # An INSERT's row count is not kept unless asked for: it tells whether the bump happened.
-    .execution_options(preserve_rowcount=True)
-)
-
-
-def folds(connection: Connection) -> bool:
-    """Whether a root's version bump and its first part's write can be one statement."""
-    return connection.dialect.name == "postgresql"
-
-
-def stock_from_rows(rows: Sequence[Any]) -> tuple[Stock, Record] | None:
-    """The stock of rows from ``STOCK_BY_SKU`` (or ``STOCK_BY_BATCH``), or None for no rows."""
-    if not rows:
-        return None
-    sku, version = rows[0][0], rows[0][1]
-    parts: dict[Any, Row] = {}
-    loaded = []
-    for _, _, reference, quantity, eta, allocated in rows:
-        if reference is None:  # a stock without batches: the outer join's one empty row
-            continue
-        loaded.append(Batch(reference, sku, quantity, eta, allocated))
-        parts[reference] = {"quantity": quantity, "eta": eta, "allocated": allocated}
-    stock = Stock(sku=sku, batches=loaded, version=version)
-    return stock, Record(key=sku, version=version, root={}, parts=parts)
-
-
-def stock_without_batches(sku: str, version: int) -> tuple[Stock, Record]:
-    """A stock whose batches were not read: only batches added to it will be written."""
-    stock = Stock(sku=Sku(sku), version=version)
-    return stock, Record(key=sku, version=version, root={}, parts={}, complete=False)
-
-
-def _batch_row(batch: Batch) -> Row:
-    return {"quantity": batch.quantity, "eta": batch.eta, "allocated": batch.allocated}
-
-
-def write_new_stock(connection: Connection, stock: Stock) -> Record:
-    """Insert a stock and its batches; its record as now stored."""
-    stock.version = 1
-    connection.execute(_INSERT_STOCK, {"sku": stock.sku, "version": 1})
-    rows = {batch.reference: _batch_row(batch) for batch in stock.batches}
-    if rows:
-        _insert_batches(connection, stock.sku, rows)
-    return Record(key=stock.sku, version=1, root={}, parts=rows)
-
-
-def _insert_batches(connection: Connection, sku: str, rows: Mapping[Any, Row]) -> None:
-    connection.execute(
-        _INSERT_BATCH, [{"reference": ref, "sku": sku, **row} for ref, row in rows.items()]
-    )
-
-
-def write_stock(connection: Connection, stock: Stock, record: Record) -> None:
-    """Write what changed in ``stock`` since ``record`` (which is brought up to date)."""
-    added: dict[str, Row] = {}
-    changed: dict[str, Row] = {}
-    for batch in stock.batches:
-        row = _batch_row(batch)
-        read = record.parts.get(batch.reference)
-        if read is None:
-            added[batch.reference] = row
-        elif row != read:
-            changed[batch.reference] = row
-    if not (added or changed or stock.version != record.version):
-        return
-    record.parts.update(added)
-    record.parts.update(changed)
-    if not folds(connection):
-        _bump(connection, _BUMP_STOCK, stock, record)
-    elif added:  # adding a batch: the commonest write of all
-        reference = next(iter(added))
-        row = added.pop(reference)
-        _bump(connection, _BUMP_AND_INSERT_BATCH, stock, record, {"part": reference, **row})
-    elif changed:
-        reference = next(iter(changed))
-        row = changed.pop(reference)
-        _bump(connection, _BUMP_AND_UPDATE_BATCH, stock, record, {"part": reference, **row})
-    else:
-        _bump(connection, _BUMP_STOCK, stock, record)
-    if added:
-        _insert_batches(connection, stock.sku, added)
-    for reference, row in changed.items():
-        connection.execute(_UPDATE_BATCH, {"key": reference, **row})
-
-
-def _bump(
-    connection: Connection,
-    statement: Update | Insert,
-    root: Order | Stock,
-    record: Record,
-    part: Row | None = None,
-) -> None:
-    """Move the root's row to its next version, or conflict if it is no longer as read;
-    ``part``: the parameters of the part written in the same statement, if any.
-
-    A root whose own rule moved its version (a stock deciding a line waits) keeps that one;
-    otherwise a change to any part is a new version of the whole."""
-    version = root.version if root.version != record.version else record.version + 1
-    parameters = {**record.root, "key": record.key, "read_version": record.version}
-    if part is not None:
-        parameters.update(part)
-    result = connection.execute(statement, {**parameters, "version": version})
-    if result.rowcount != 1:
-        raise ConcurrencyConflict(
-            f"{type(root).__name__} {root.identity!r} changed since it was read"
-        )
-    root.version = record.version = version
-
-
-# -- orders ------------------------------------------------------------------------------------
 
 _ORDER_COLUMNS = (
     "order_id",
@@ -386,12 +188,12 @@ def write_order(connection: Connection, order: Order, record: Record) -> None:
     record.root = root
     taking = _one_allocation(record.parts, lines) if folds(connection) else None
     if taking is None:
-        _bump(connection, _UPDATE_ORDER, order, record)
+        bump(connection, _UPDATE_ORDER, order, record)
         _write_lines(connection, order, record, lines)
     else:  # a line takes or gives back a batch, nothing else: one statement
         sku, reference = taking
         parameters = {"part": sku, "reference": reference}
-        _bump(connection, _BUMP_AND_ALLOCATE_LINE, order, record, parameters)
+        bump(connection, _BUMP_AND_ALLOCATE_LINE, order, record, parameters)
         record.parts = lines
 
 
