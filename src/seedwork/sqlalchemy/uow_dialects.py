@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, insert, text
+from sqlalchemy import Connection, Table, TextClause, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from seedwork.core.messages import Event
 from seedwork.sqlalchemy.commit_listener import wake_relays
@@ -35,11 +34,13 @@ class Dialect:
         ``SqlAlchemyUnitOfWork._commit``)."""
         return False
 
-    def claim(self, session: Session, inbox: Table, row: dict[str, Any], *, relax: bool) -> bool:
+    def claim(
+        self, connection: Connection, inbox: Table, row: dict[str, Any], *, relax: bool
+    ) -> bool:
         """Write the inbox row; False when it was there already (the message was handled)."""
         try:
-            with session.begin_nested():
-                session.execute(insert(inbox), row)
+            with connection.begin_nested():
+                connection.execute(insert(inbox), row)
         except IntegrityError:
             return False
         return True
@@ -51,7 +52,7 @@ class Dialect:
         ``PostgresqlDialect``; other databases have neither)."""
         return _outbox_statement(outbox, count, notify=False, durable=False)
 
-    def durability(self, session: Session) -> dict[str, Any]:
+    def durability(self, connection: Connection) -> dict[str, Any]:
         """The parameters a ``durable`` outbox statement needs (none here)."""
         return {}
 
@@ -65,9 +66,11 @@ class SqliteDialect(Dialect):
     """SQLite: ON CONFLICT DO NOTHING; retry on a concurrent insert of the same key or a busy
     database (its errors carry no SQLSTATE)."""
 
-    def claim(self, session: Session, inbox: Table, row: dict[str, Any], *, relax: bool) -> bool:
+    def claim(
+        self, connection: Connection, inbox: Table, row: dict[str, Any], *, relax: bool
+    ) -> bool:
         """Write the inbox row in one statement; False when it was there already."""
-        return session.execute(_claim_statement(inbox, relax=False), row).first() is not None
+        return connection.execute(_claim_statement(inbox, relax=False), row).first() is not None
 
     def is_retryable(self, error: Exception) -> bool:
         """A unique constraint hit by a concurrent insert, or a locked database."""
@@ -82,17 +85,19 @@ class PostgresqlDialect(Dialect):
         """An event's handler: it may commit without waiting for the WAL flush (ADR 0007)."""
         return isinstance(message, Event)
 
-    def claim(self, session: Session, inbox: Table, row: dict[str, Any], *, relax: bool) -> bool:
+    def claim(
+        self, connection: Connection, inbox: Table, row: dict[str, Any], *, relax: bool
+    ) -> bool:
         """Write the inbox row in one statement (with ``relax``, the same statement turns
         ``synchronous_commit`` off for this transaction); False when it was there already.
 
         The first relaxing claim on a connection also reads the configured durability, kept
         in the connection's ``info`` for the outbox statement to restore by value (reading
         pg_settings costs about a millisecond: once per connection, not once per event)."""
-        info = session.connection().info
+        info = connection.info
         learn = relax and _DURABILITY not in info
         statement = _claim_statement(inbox, relax=relax, learn=learn)
-        claimed = session.execute(statement, row).first()
+        claimed = connection.execute(statement, row).first()
         if claimed is None:
             return False
         if learn:
@@ -106,10 +111,10 @@ class PostgresqlDialect(Dialect):
         (``commit_listener.wake_relays``); with ``durable``, it restores ``synchronous_commit``."""
         return _outbox_statement(outbox, count, notify=notify, durable=durable)
 
-    def durability(self, session: Session) -> dict[str, Any]:
+    def durability(self, connection: Connection) -> dict[str, Any]:
         """The configured ``synchronous_commit``, as the claim learnt it (None: not learnt, the
         statement reads it from pg_settings)."""
-        return {"durability": session.connection().info.get(_DURABILITY)}
+        return {"durability": connection.info.get(_DURABILITY)}
 
 
 _DIALECTS: dict[str, Dialect] = {"postgresql": PostgresqlDialect(), "sqlite": SqliteDialect()}

@@ -8,9 +8,10 @@ Past allocations live on order lines and are only ever queried, never loaded wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shop.adapters.records import Record
@@ -71,34 +72,38 @@ _RECEIVING = (
 )
 
 
-class SqlProducts:
-    """Products by sku."""
+SessionOf = Callable[[], Session]
+"""The unit of work's ORM session, made when first asked for."""
 
-    def __init__(self, session: Session) -> None:
+
+class SqlProducts:
+    """Products by sku (mapped by the ORM)."""
+
+    def __init__(self, session: SessionOf) -> None:
         self._session = session
 
     def add(self, product: Product) -> None:
         """Store a new product."""
-        self._session.add(product)
+        self._session().add(product)
 
     def get(self, sku: str) -> Product | None:
         """The product with ``sku``, or None."""
-        return self._session.get(Product, sku)
+        return self._session().get(Product, sku)
 
 
 class SqlCustomers:
-    """Customers by id."""
+    """Customers by id (mapped by the ORM)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionOf) -> None:
         self._session = session
 
     def add(self, customer: Customer) -> None:
         """Store a new customer."""
-        self._session.add(customer)
+        self._session().add(customer)
 
     def get(self, customer_id: str) -> Customer | None:
         """The customer with ``customer_id``, or None."""
-        return self._session.get(Customer, customer_id)
+        return self._session().get(Customer, customer_id)
 
 
 class SqlOrders:
@@ -108,8 +113,8 @@ class SqlOrders:
     repository keeps each order it handed out, once, with what it read, and ``write`` stores
     what changed."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._orders: dict[str, tuple[Order, Record | None]] = {}
 
     def add(self, order: Order) -> None:
@@ -121,7 +126,7 @@ class SqlOrders:
         known = self._orders.get(order_id)
         if known is not None:
             return known[0]
-        rows = self._session.connection().execute(order_records.ORDER_BY_ID, {"order_id": order_id})
+        rows = self._connection.execute(order_records.ORDER_BY_ID, {"order_id": order_id})
         loaded = order_records.orders_from_rows(rows)
         if loaded is None:
             return None
@@ -130,7 +135,7 @@ class SqlOrders:
 
     def write(self) -> None:
         """Store the new orders and what changed in the others (at commit)."""
-        connection = self._session.connection()
+        connection = self._connection
         for order_id, (order, record) in self._orders.items():
             if record is None:
                 self._orders[order_id] = (order, order_records.write_new_order(connection, order))
@@ -139,7 +144,7 @@ class SqlOrders:
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
-        rows = self._session.execute(_WAITING, {"sku": sku})
+        rows = self._connection.execute(_WAITING, {"sku": sku})
         return [(order_id, quantity) for order_id, quantity in rows]
 
     def allocated_to(
@@ -149,10 +154,10 @@ class SqlOrders:
         with ``covering``, only as many of the newest as can be needed to reach that many units
         (a line holds at least one unit: at most ``covering`` lines)."""
         if covering is None:
-            rows = self._session.execute(_ALLOCATED_TO, {"reference": batch_reference})
+            rows = self._connection.execute(_ALLOCATED_TO, {"reference": batch_reference})
         else:
             parameters = {"reference": batch_reference, "covering": covering}
-            rows = self._session.execute(_COVERING, parameters)
+            rows = self._connection.execute(_COVERING, parameters)
         return [(order_id, quantity) for order_id, quantity in rows]
 
 
@@ -161,8 +166,8 @@ class SqlStocks:
 
     Read and written with Core statements, as orders are (``shop.adapters.records``)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._stocks: dict[str, tuple[Stock, Record | None]] = {}
 
     def add(self, stock: Stock) -> None:
@@ -178,13 +183,13 @@ class SqlStocks:
 
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
-        connection = self._session.connection()
+        connection = self._connection
         return connection.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
 
     def receiving(self, sku: str, reference: str) -> Receiving:
         """What adding the batch ``reference`` of ``sku`` needs, in one round trip; the stock
         comes without its batches (see ``Receiving``)."""
-        connection = self._session.connection()
+        connection = self._connection
         row = connection.execute(_RECEIVING, {"sku": sku, "reference": reference}).first()
         if row is None:
             return Receiving(sku_known=False, reference_taken=False, stock=None,
@@ -209,7 +214,7 @@ class SqlStocks:
 
     def write(self) -> None:
         """Store the new stocks and what changed in the others (at commit)."""
-        connection = self._session.connection()
+        connection = self._connection
         for sku, (stock, record) in self._stocks.items():
             if record is None:
                 self._stocks[sku] = (stock, stock_records.write_new_stock(connection, stock))
@@ -217,7 +222,7 @@ class SqlStocks:
                 stock_records.write_stock(connection, stock, record)
 
     def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:
-        rows = self._session.connection().execute(statement, parameters).all()
+        rows = self._connection.execute(statement, parameters).all()
         loaded = stock_records.stock_from_rows(rows)
         if loaded is None:
             return None

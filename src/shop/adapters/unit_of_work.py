@@ -1,7 +1,8 @@
 """The shop's SQLAlchemy unit of work: its repositories are attributes of their own types.
 
-Each ``with`` block opens the four repositories on its session (stocks and orders write their
-own changes at commit, after the ORM's flush: ``shop.adapters.records``), each wrapped in a
+Each ``with`` block opens the four repositories: stocks and orders on its connection (they
+write their own changes at commit, after the ORM's flush: ``shop.adapters.records``), products
+and customers on its ORM session, made only when one of them is first used; each wrapped in a
 ``TrackingRepository`` that keeps every aggregate it hands out (their events are the commit's;
 the session's identity map would not do: it holds an unchanged root only weakly, and a root
 whose parts alone changed is unchanged). The wrapper answers as the repository does, so each
@@ -49,30 +50,27 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
     ) -> None:
         """See ``SqlAlchemyUnitOfWork``; the repositories are this class's own, and ``project``
         is given the transaction's connection."""
-        projecting = None if project is None else self._project_on_connection
         super().__init__(
-            session_factory, tables, serializer, project=projecting, wake_relays=wake_relays
+            session_factory, tables, serializer, project=project, wake_relays=wake_relays
         )
-        self._projector = project
 
-    def _open(self, session: Session) -> None:
-        self._stocks = SqlStocks(session)
-        self._orders = SqlOrders(session)
-        self.products = self.track(SqlProducts(session))
-        self.customers = self.track(SqlCustomers(session))
+    def _open(self, connection: Connection) -> None:
+        self._stocks = SqlStocks(connection)
+        self._orders = SqlOrders(connection)
+        self.products = self.track(SqlProducts(self._session_now))
+        self.customers = self.track(SqlCustomers(self._session_now))
         self.orders = self.track(self._orders)
         self.stocks = self.track(self._stocks)
 
-    def _flush(self, session: Session) -> None:
-        """The ORM's flush (products, customers), then the stocks and orders, in that order
-        (every writer takes row locks in the same order)."""
-        session.flush()
+    def _session_now(self) -> Session:
+        return self.session
+
+    def _flush(self, connection: Connection) -> None:
+        """The ORM's flush (products, customers, if the block touched any), then the stocks
+        and orders, in that order (every writer takes row locks in the same order)."""
+        super()._flush(connection)
         self._stocks.write()
         self._orders.write()
-
-    def _project_on_connection(self, session: Session, envelopes: Sequence[Envelope]) -> None:
-        assert self._projector is not None
-        self._projector(session.connection(), envelopes)
 
 
 if TYPE_CHECKING:  # what the handlers ask for, checked by mypy

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 from redis import Redis
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from seedwork.core.bus import MessageBus
@@ -138,8 +138,8 @@ class StockUnitOfWork(SqlAlchemyUnitOfWork):
 
     stocks: StockRepository
 
-    def _open(self, session: Session) -> None:
-        self.stocks = self.track(StockRepository(session))
+    def _open(self, connection: Connection) -> None:
+        self.stocks = self.track(StockRepository(self.session))
 
 
 def add_stock(command: AddStock, uow: StockUnitOfWork) -> None:

@@ -8,7 +8,18 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, func, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict
@@ -73,8 +84,8 @@ class TallyRepository:
 class TallyUnitOfWork(SqlAlchemyUnitOfWork):
     tallies: TallyRepository
 
-    def _open(self, session: Session) -> None:
-        self.tallies = self.track(TallyRepository(session))
+    def _open(self, connection: Connection) -> None:
+        self.tallies = self.track(TallyRepository(self.session))
 
 
 @pytest.fixture
@@ -218,23 +229,23 @@ def test_the_inbox_claim_of_each_dialect_admits_a_message_once(
     row = {"message_id": "m1", "handler": "h", "processed_at": utcnow()}
     claims = []
     for _ in range(2):
-        with Session(engine) as session, session.begin():
-            claims.append(dialect.claim(session, tables.inbox, row, relax=False))
+        with engine.begin() as connection:
+            claims.append(dialect.claim(connection, tables.inbox, row, relax=False))
     assert claims == [True, False]
     assert count(engine, tables.inbox) == 1
 
 
 @pytest.fixture
-def commit_modes() -> Iterator[list[str]]:
-    """``synchronous_commit`` as each PostgreSQL session commit is about to happen."""
+def commit_modes(engine: Engine) -> Iterator[list[str]]:
+    """``synchronous_commit`` as each PostgreSQL commit is about to happen."""
     seen: list[str] = []
 
-    def record(session: Session) -> None:
-        seen.append(session.connection().exec_driver_sql("SHOW synchronous_commit").scalar())
+    def record(connection: Connection) -> None:
+        seen.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
 
-    event.listen(Session, "before_commit", record)
+    event.listen(engine, "commit", record)
     yield seen
-    event.remove(Session, "before_commit", record)
+    event.remove(engine, "commit", record)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
