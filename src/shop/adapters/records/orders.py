@@ -84,6 +84,23 @@ _BUMP_AND_ALLOCATE_LINE: Update = (
     .where(order_lines.c.order_pk == _BUMPED_ORDER.c.id, order_lines.c.sku == bindparam("part"))
     .values(_ALLOCATION)
 )
+_BUMP_AND_UPDATE_LINE: Update = (
+    update(order_lines)
+    .where(order_lines.c.order_pk == _BUMPED_ORDER.c.id, order_lines.c.sku == bindparam("part"))
+    .values({name: bindparam(name) for name in _LINE_COLUMNS})
+)
+_BUMP_AND_INSERT_LINE: Insert = (
+    insert(order_lines)
+    .from_select(
+        ["order_pk", "sku", *_LINE_COLUMNS],
+        select(
+            _BUMPED_ORDER.c.id,
+            bindparam("part", type_=order_lines.c.sku.type),
+            *(bindparam(name, type_=order_lines.c[name].type) for name in _LINE_COLUMNS),
+        ),
+    )
+    .execution_options(preserve_rowcount=True)  # it tells whether the bump happened
+)
 
 
 def orders_from_rows(rows: Iterable[Any]) -> tuple[Order, Record] | None:
@@ -186,29 +203,37 @@ def write_order(connection: Connection, order: Order, record: Record) -> None:
     if root == record.root and lines == record.parts and order.version == record.version:
         return
     record.root = root
-    taking = _one_allocation(record.parts, lines) if folds(connection) else None
-    if taking is None:
+    folded = _one_line_change(record.parts, lines) if folds(connection) else None
+    if folded is None:
         bump(connection, _UPDATE_ORDER, order, record)
         _write_lines(connection, order, record, lines)
-    else:  # a line takes or gives back a batch, nothing else: one statement
-        sku, reference = taking
-        parameters = {"part": sku, "reference": reference}
-        bump(connection, _BUMP_AND_ALLOCATE_LINE, order, record, parameters)
+    else:  # one line added or changed, nothing else of the lines: one statement
+        statement, parameters = folded
+        bump(connection, statement, order, record, parameters)
         record.parts = lines
 
 
-def _one_allocation(read: dict[Any, Row], lines: dict[Any, Row]) -> tuple[Any, Any] | None:
-    """(sku, batch reference) when the only change to the lines is one line's batch."""
-    if read.keys() != lines.keys():
-        return None
-    changed = [sku for sku, row in lines.items() if row != read[sku]]
-    if len(changed) != 1:
+def _one_line_change(
+    read: dict[Any, Row], lines: dict[Any, Row]
+) -> tuple[Update | Insert, Row] | None:
+    """The statement that writes the lines' only change with the root's bump, and its
+    parameters: a line added (holding no batch), a line's batch, or its other columns."""
+    changed = [sku for sku, row in lines.items() if row != read.get(sku)]
+    if len(changed) != 1 or not read.keys() <= lines.keys():
         return None
     (sku,) = changed
-    row, before = lines[sku], read[sku]
+    row, before = lines[sku], read.get(sku)
+    if before is None:
+        if row["batch_reference"] is not None or len(lines) != len(read) + 1:
+            return None
+        return _BUMP_AND_INSERT_LINE, {"part": sku, **_columns(row, _LINE_COLUMNS)}
+    if len(lines) != len(read):
+        return None
+    if row["batch_reference"] == before["batch_reference"]:
+        return _BUMP_AND_UPDATE_LINE, {"part": sku, **_columns(row, _LINE_COLUMNS)}
     if any(row[name] != before[name] for name in _LINE_COLUMNS):
         return None
-    return sku, row["batch_reference"]
+    return _BUMP_AND_ALLOCATE_LINE, {"part": sku, "reference": row["batch_reference"]}
 
 
 def _write_lines(
