@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy.orm import Mapper, Session
 
 from shop.adapters import records
 from shop.adapters.records import Record
@@ -70,6 +70,22 @@ _RECEIVING = (
 )
 
 
+# An ORM entity by its primary key, per mapper (mappers are made again between shops): built
+# once, where ``Session.get`` builds its statement, and the statement's cache key, at each call.
+_BY_KEY: dict[Mapper[Any], Select[Any]] = {}
+
+
+def _by_key(session: Session, entity: type[Any], key: str) -> Any:
+    """The ``entity`` whose primary key is ``key``, or None: one SELECT, autoflushed first as
+    ``Session.get`` is; an object the session holds already is the one answered."""
+    mapper = inspect(entity)
+    statement = _BY_KEY.get(mapper)
+    if statement is None:
+        (column,) = mapper.primary_key
+        statement = _BY_KEY[mapper] = select(entity).where(column == bindparam("key"))
+    return session.execute(statement, {"key": key}).scalar_one_or_none()
+
+
 class SqlProducts:
     """Products by sku."""
 
@@ -82,7 +98,8 @@ class SqlProducts:
 
     def get(self, sku: str) -> Product | None:
         """The product with ``sku``, or None."""
-        return self._session.get(Product, sku)
+        found: Product | None = _by_key(self._session, Product, sku)
+        return found
 
 
 class SqlCustomers:
@@ -97,7 +114,8 @@ class SqlCustomers:
 
     def get(self, customer_id: str) -> Customer | None:
         """The customer with ``customer_id``, or None."""
-        return self._session.get(Customer, customer_id)
+        found: Customer | None = _by_key(self._session, Customer, customer_id)
+        return found
 
 
 class SqlOrders:
