@@ -8,11 +8,12 @@ Past allocations live on order lines and are only ever queried, never loaded wit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, bindparam, func, inspect, select
+from sqlalchemy.orm import Mapper, Session
 
 from shop.adapters.records import Record
 from shop.adapters.records import orders as order_records
@@ -76,6 +77,21 @@ SessionOf = Callable[[], Session]
 """The unit of work's ORM session, made when first asked for."""
 
 
+@functools.lru_cache(maxsize=4)
+def _by_key_statement(mapper: Mapper[Any]) -> Select[Any]:
+    """An ORM entity by its primary key, per mapper (mappers are made again between shops):
+    built once, where ``Session.get`` builds its statement, and its cache key, at each call."""
+    (column,) = mapper.primary_key
+    return select(mapper).where(column == bindparam("key"))
+
+
+def _by_key(session: Session, entity: type[Any], key: str) -> Any:
+    """The ``entity`` whose primary key is ``key``, or None: one SELECT, autoflushed first as
+    ``Session.get`` is; an object the session holds already is the one answered."""
+    statement = _by_key_statement(inspect(entity))
+    return session.execute(statement, {"key": key}).scalar_one_or_none()
+
+
 class SqlProducts:
     """Products by sku (mapped by the ORM)."""
 
@@ -88,7 +104,8 @@ class SqlProducts:
 
     def get(self, sku: str) -> Product | None:
         """The product with ``sku``, or None."""
-        return self._session().get(Product, sku)
+        found: Product | None = _by_key(self._session(), Product, sku)
+        return found
 
 
 class SqlCustomers:
@@ -103,7 +120,8 @@ class SqlCustomers:
 
     def get(self, customer_id: str) -> Customer | None:
         """The customer with ``customer_id``, or None."""
-        return self._session().get(Customer, customer_id)
+        found: Customer | None = _by_key(self._session(), Customer, customer_id)
+        return found
 
 
 class SqlOrders:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from shop.domain.visa import TOKEN_ROLES, Role, Visa
 
 LEEWAY = 30
 MAX_SUBJECT = 200
+#: How many verified tokens a verifier remembers (the oldest is forgotten first).
+CACHED_TOKENS = 1024
 
 
 class InvalidToken(Exception):
@@ -113,12 +117,30 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
 
 
 @attrs.frozen
+class _Verified:
+    """A token that verified: its visa and the times it is valid between (PyJWT's checks)."""
+
+    visa: Visa
+    expires: int
+    not_before: int | None
+
+
+@attrs.frozen
 class TokenVerifier:
-    """Turns a bearer token into a ``Visa``, or raises ``InvalidToken``."""
+    """Turns a bearer token into a ``Visa``, or raises ``InvalidToken``.
+
+    A token that verified is remembered (by its exact text, at most ``CACHED_TOKENS`` of them):
+    its signature and claims cannot change, so only its times are checked again, against the
+    clock, on each later use; an expired token is refused as if it were new. A refused token is
+    never remembered. The keys, audience and issuer are fixed for the verifier's life.
+    """
 
     keys: TokenKeys
     audience: str
     issuer: str | None = None
+    clock: Callable[[], float] = attrs.field(default=time.time, repr=False, eq=False)
+    _verified: dict[str, _Verified] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False, eq=False)
 
     @classmethod
     def from_settings(cls, auth: AuthSettings, *, create: bool = False) -> TokenVerifier:
@@ -127,6 +149,9 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Visa:
         """The visa a token grants; ``InvalidToken`` says in a fixed phrase why it grants none."""
+        known = self._verified.get(token)
+        if known is not None:
+            return self._still_valid(known)
         required = ["exp", "sub", "aud"] + (["iss"] if self.issuer is not None else [])
         try:
             claims = jwt.decode(
@@ -143,7 +168,27 @@ class TokenVerifier:
             raise InvalidToken(reason or "the access token is malformed") from None
         except (ValueError, TypeError, KeyError, OverflowError):
             raise InvalidToken("the access token is malformed") from None
-        return _visa(claims)
+        visa = _visa(claims)
+        self._remember(token, claims, visa)
+        return visa
+
+    def _still_valid(self, known: _Verified) -> Visa:
+        """The visa of a token verified before, unless its time is over (or not yet come)."""
+        now = self.clock()
+        if known.expires <= now - LEEWAY:
+            raise InvalidToken("the access token has expired")
+        if known.not_before is not None and known.not_before > now + LEEWAY:
+            raise InvalidToken("the access token is not valid yet")
+        return known.visa
+
+    def _remember(self, token: str, claims: dict[str, Any], visa: Visa) -> None:
+        # As PyJWT reads them: whole seconds; the later of nbf and iat is when it starts.
+        starts = [int(claims[name]) for name in ("nbf", "iat") if name in claims]
+        verified = _Verified(visa, int(claims["exp"]), max(starts) if starts else None)
+        with self._lock:
+            while len(self._verified) >= CACHED_TOKENS:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = verified
 
 
 def _visa(claims: dict[str, Any]) -> Visa:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import uuid
 
 import attrs
@@ -29,6 +31,30 @@ def test_message_ids_are_distinct_rfc4122_version_4_uuids() -> None:
     for text in ids[:200]:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_threads_and_forked_children_never_share_message_ids() -> None:
+    made: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: made.extend(new_id() for _ in range(600))) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    new_id()  # this thread has random bytes read ahead, which a child must not reuse
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        os.write(write, " ".join(new_id() for _ in range(300)).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        made += answer.read().decode().split()
+    made += [new_id() for _ in range(300)]
+    assert len(made) == 3000
+    assert len(set(made)) == len(made)
 
 
 def test_a_first_message_correlates_with_itself_and_has_no_cause() -> None:

@@ -48,6 +48,8 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
         """One access line per request, with its ids and duration."""
+        if not self.access_log.isEnabledFor(logging.INFO):
+            return  # the line would be dropped: skip making it
         status = str(resp.status).split(None, 1)[0]
         extra: dict[str, Any] = {
             "remote": environ.get("REMOTE_ADDR", "-"),

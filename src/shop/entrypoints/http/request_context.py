@@ -17,6 +17,7 @@ from seedwork.core import context
 from seedwork.core.messages import new_id
 
 HEADER = "X-Request-ID"
+_LOWER = HEADER.lower()
 REQUEST_ID = "shop.request_id"
 CORRELATION_ID = "shop.correlation_id"
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,200}")
@@ -41,19 +42,19 @@ class RequestContext:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         """Handle the request with its ids bound; its answer carries ``X-Request-ID``."""
-        ids = {
-            "request_id": request_id(environ.get("HTTP_X_REQUEST_ID")),
-            "correlation_id": new_id(),
-        }
-        environ[REQUEST_ID] = ids["request_id"]
-        environ[CORRELATION_ID] = ids["correlation_id"]
+        rid = environ[REQUEST_ID] = request_id(environ.get("HTTP_X_REQUEST_ID"))
+        cid = environ[CORRELATION_ID] = new_id()
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(name, value) for name, value in headers if name.lower() != HEADER.lower()]
-            return start_response(status, [*kept, (HEADER, ids["request_id"])], exc_info)
+            kept = [(name, value) for name, value in headers if name.lower() != _LOWER]
+            kept.append((HEADER, rid))
+            return start_response(status, kept, exc_info)
 
-        with context.bound(**ids):
+        token = context.push(request_id=rid, correlation_id=cid)
+        try:
             return self.app(environ, start)
+        finally:
+            context.pop(token)
 
 
 def access_ids(environ: dict[str, Any]) -> dict[str, str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, Response, abort
 
+from seedwork.core.messages import new_id
 from shop.domain import commands
 from shop.domain.visa import Action
 from shop.entrypoints.http.api.door import send, visa
@@ -17,7 +16,7 @@ customers = Blueprint("customers", __name__)
 @customers.post("/customers")
 def register_customer() -> Response:
     """Register a customer under a new id."""
-    registered = command(commands.RegisterCustomer, json_body(), customer_id=str(uuid.uuid4()))
+    registered = command(commands.RegisterCustomer, json_body(), customer_id=new_id())
     send(registered)
     return answer({"customer_id": registered.customer_id}, 201)
 

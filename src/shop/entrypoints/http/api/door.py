@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
 from flask import Flask, Response, current_app, g, request
 
 from seedwork.core import context
@@ -76,8 +75,9 @@ def send(command: Command, *, committed: list[Envelope] | None = None) -> Any:
 
     ``committed``, when given, receives the events of every commit of the call, in order.
     """
-    envelope = Envelope(message=command, principal=visa())
     correlation_id = context.current().get("correlation_id")
-    if correlation_id is not None:  # the request's: its commands and events share it
-        envelope = attrs.evolve(envelope, correlation_id=correlation_id)
+    if correlation_id is None:
+        envelope = Envelope(message=command, principal=visa())
+    else:  # the request's: its commands and events share it
+        envelope = Envelope(message=command, principal=visa(), correlation_id=correlation_id)
     return bus().handle(envelope, committed=committed)

@@ -56,10 +56,15 @@ def _body() -> bytes:
     """
     request.max_content_length = MAX_BODY + 1
     stream = request.stream
+    # Each read asks for no more than can come: a read allocates a buffer of the size asked.
+    length = request.content_length
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_BODY:
-        chunk = stream.read(MAX_BODY + 1 - size)
+        wanted = MAX_BODY + 1 - size
+        if length is not None:  # the stream ends there: one read, then one of a byte to see it
+            wanted = min(wanted, max(length - size, 1))
+        chunk = stream.read(wanted)
         if not chunk:
             break
         chunks.append(chunk)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, Response
 
-from seedwork.core.messages import Command, Envelope
+from seedwork.core.messages import Command, Envelope, new_id
 from shop.domain import commands, events, text
 from shop.domain.visa import Action
 from shop.entrypoints.http.api.door import send, visa
@@ -38,7 +36,7 @@ def _changed(message: Command, order_id: str, status: int = 200) -> Response:
 @orders.post("/orders")
 def create_order() -> Response:
     """Start a draft order for a customer."""
-    created = command(commands.CreateOrder, json_body(), order_id=str(uuid.uuid4()))
+    created = command(commands.CreateOrder, json_body(), order_id=new_id())
     send(created)
     return answer({"order_id": created.order_id}, 201, Location=f"/orders/{created.order_id}")
 
