@@ -26,6 +26,8 @@ LINE_BREAKS = frozenset("\t\n\r")
 URL_RESERVED = frozenset("/?#")
 
 # Letters that render as nothing (Hangul fillers, the Braille blank): they do not make text visible.
+# Space and the visible ASCII characters (letters, digits, punctuation, symbols).
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 _FREE = "letters, digits, punctuation, symbols and spaces, at least one of them visible"
@@ -91,6 +93,12 @@ class TextRule:
             return self.pattern.fullmatch(value) is not None
         if self.trimmed and (value != value.strip() or value in (".", "..")):
             return False
+        if _PRINTABLE_ASCII.fullmatch(value) is not None:
+            # Spaces and visible characters only (most text): none refused but reserved ones.
+            return self.reserved.isdisjoint(value) and not value.isspace()
+        return self._each_character_follows(value)
+
+    def _each_character_follows(self, value: str) -> bool:
         if any(_refused(c, line_breaks=self.line_breaks, reserved=self.reserved) for c in value):
             return False
         return any(is_visible(character) for character in value)

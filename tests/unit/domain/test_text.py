@@ -100,3 +100,18 @@ def test_the_active_currencies_are_three_capital_letters_and_include_the_usual_o
 
 def test_money_in_a_currency_withdrawn_since_still_exists():
     assert Money(100, "HRK").currency == "HRK"
+
+
+@given(value=st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=30))
+def test_plain_ascii_is_judged_as_character_by_character(value: str):
+    # Printable ASCII takes a shortcut; it must judge as the full check does.
+    for rule in (text.NAME, text.ADDRESS_LINE, text.REASON, text.REFERENCE):
+        if rule.trimmed and (value != value.strip() or value in (".", "..")):
+            continue
+        full = 1 <= len(value) <= rule.longest and rule._each_character_follows(value)
+        try:
+            rule.check("field", value)
+            followed = True
+        except InvalidValue:
+            followed = False
+        assert followed == full, (rule, value)
