@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapper, Session
 
-from shop.adapters.records import Record
+from shop.adapters.records import Record, write_all
 from shop.adapters.records import orders as order_records
 from shop.adapters.records import stocks as stock_records
 from shop.adapters.tables import batches, order_lines, orders, products, stocks
@@ -166,12 +166,9 @@ class SqlOrders:
 
     def write(self) -> None:
         """Store the new orders and what changed in the others (at commit)."""
-        connection = self._connection
-        for order_id, (order, record) in self._orders.items():
-            if record is None:
-                self._orders[order_id] = (order, order_records.write_new_order(connection, order))
-            else:
-                order_records.write_order(connection, order, record)
+        write_all(
+            self._connection, self._orders, order_records.write_new_order, order_records.write_order
+        )
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
@@ -245,12 +242,9 @@ class SqlStocks:
 
     def write(self) -> None:
         """Store the new stocks and what changed in the others (at commit)."""
-        connection = self._connection
-        for sku, (stock, record) in self._stocks.items():
-            if record is None:
-                self._stocks[sku] = (stock, stock_records.write_new_stock(connection, stock))
-            else:
-                stock_records.write_stock(connection, stock, record)
+        write_all(
+            self._connection, self._stocks, stock_records.write_new_stock, stock_records.write_stock
+        )
 
     def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:
         rows = self._connection.execute(statement, parameters).all()

@@ -14,7 +14,8 @@ docs/adr/0013.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import attrs
 from sqlalchemy import Connection
@@ -23,6 +24,24 @@ from sqlalchemy.sql import Insert, Update
 from seedwork.core.errors import ConcurrencyConflict
 
 Row = dict[str, Any]
+
+
+V = TypeVar("V")
+
+
+def write_all(
+    connection: Connection,
+    known: dict[Any, tuple[V, Record | None]],
+    write_new: Callable[[Connection, V], Record],
+    write_changed: Callable[[Connection, V, Record], None],
+) -> None:
+    """Store a repository's aggregates at commit: the new ones whole (their records kept from
+    now on), the others by what changed since their records."""
+    for key, (root, record) in known.items():
+        if record is None:
+            known[key] = (root, write_new(connection, root))
+        else:
+            write_changed(connection, root, record)
 
 
 class Versioned(Protocol):
