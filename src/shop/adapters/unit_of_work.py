@@ -14,21 +14,14 @@ records the events, and nothing else of the unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from seedwork.core.messages import Envelope
-from seedwork.core.serialization import Serializer
-from seedwork.sqlalchemy.tables import SeedworkTables
 from seedwork.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from shop.adapters.repositories import SqlCustomers, SqlOrders, SqlProducts, SqlStocks
 from shop.service_layer.unit_of_work import ShopUnitOfWork
-
-Projector = Callable[[Connection, Sequence[Envelope]], None]
-"""Applies a commit's events, with their log positions, through the transaction's connection."""
 
 
 class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
@@ -38,21 +31,6 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
     customers: SqlCustomers
     orders: SqlOrders
     stocks: SqlStocks
-
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        tables: SeedworkTables,
-        serializer: Serializer,
-        *,
-        project: Projector | None = None,
-        wake_relays: bool = False,
-    ) -> None:
-        """See ``SqlAlchemyUnitOfWork``; the repositories are this class's own, and ``project``
-        is given the transaction's connection."""
-        super().__init__(
-            session_factory, tables, serializer, project=project, wake_relays=wake_relays
-        )
 
     def _open(self, connection: Connection) -> None:
         self._stocks = SqlStocks(connection)
