@@ -236,8 +236,9 @@ class SqlStocks:
     def get_by_batch(self, reference: str) -> Stock | None:
         """The stock holding the batch ``reference``, or None."""
         for stock, record in self._stocks.values():
-            if (record is None or record.complete) and stock.has_batch(BatchReference(reference)):
-                return stock
+            if stock.has_batch(BatchReference(reference)):
+                # A stock read to receive this batch: the same stock, read whole.
+                return stock if record is None or record.complete else self.get(stock.sku)
         return self._load(stock_records.STOCK_BY_BATCH, {"reference": reference})
 
     def write(self) -> None:

@@ -235,3 +235,35 @@ class TestRepositoryContract:
                 assert any(reached) or found == every  # enough of them, or all there are
                 assert len(found) <= units
             assert uow.orders.allocated_to("b-404", 3) == []
+
+
+class TestReviewedEdges:
+    """Corners of writing by difference, each a change made in one unit of work."""
+
+    def test_a_line_removed_and_added_again_comes_back_last(self, new_uow: NewUow) -> None:
+        order = Order.create("o-1", "c-1", "gold")
+        for sku in ("LAMP", "DESK"):
+            order.add_line(sku, sku.title(), eur(1_250), 1)
+        store(new_uow, order)
+        with new_uow() as uow:
+            changed = uow.orders.get("o-1")
+            changed.remove_line("LAMP")
+            changed.add_line("LAMP", "Lamp", eur(1_250), 3)
+            uow.commit()
+        assert fields(load(new_uow, Order, "o-1")) == fields(changed)
+
+    def test_a_batch_received_is_found_by_its_reference_before_commit(
+        self, new_uow: NewUow
+    ) -> None:
+        stock = Stock(sku="LAMP")
+        stock.add_batch("b-1", 10)
+        store(new_uow, Product.add("LAMP", "Lamp", eur(1_000)), stock)
+        with new_uow() as uow:
+            received = uow.stocks.receiving("LAMP", "b-2").stock
+            received.add_batch("b-2", 5)
+            assert uow.stocks.get_by_batch("b-2") is received
+            assert uow.stocks.get_by_batch("b-1") is received
+            assert [batch.reference for batch in received.batches] == ["b-1", "b-2"]
+            uow.commit()
+        loaded = load(new_uow, Stock, "LAMP")
+        assert [(b.reference, b.quantity) for b in loaded.batches] == [("b-1", 10), ("b-2", 5)]

@@ -200,17 +200,34 @@ def write_order(connection: Connection, order: Order, record: Record) -> None:
     """Write what changed in ``order`` since ``record`` (which is brought up to date)."""
     root = _order_row(order)
     lines = {line.sku: _line_row(line) for line in order.lines}
-    if root == record.root and lines == record.parts and order.version == record.version:
+    moved = _moved(record.parts, lines)
+    unchanged = root == record.root and lines == record.parts and not moved
+    if unchanged and order.version == record.version:
         return
     record.root = root
-    folded = _one_line_change(record.parts, lines) if folds(connection) else None
+    folded = _one_line_change(record.parts, lines) if folds(connection) and not moved else None
     if folded is None:
         bump(connection, _UPDATE_ORDER, order, record)
+        if moved:  # written again, after the others: rows are read back in the order written
+            connection.execute(_DELETE_LINE, [{"pk": record.key, "key": sku} for sku in moved])
+            record.parts = {sku: row for sku, row in record.parts.items() if sku not in moved}
         _write_lines(connection, order, record, lines)
     else:  # one line added or changed, nothing else of the lines: one statement
         statement, parameters = folded
         bump(connection, statement, order, record, parameters)
         record.parts = lines
+
+
+def _moved(read: dict[Any, Row], lines: dict[Any, Row]) -> list[Any]:
+    """The lines read that no longer keep their place among the others read (one removed
+    and added again, now last), from the first out of place on: lines are read back in the
+    order their rows were inserted."""
+    kept = [sku for sku in read if sku in lines]
+    now = [sku for sku in lines if sku in read]
+    for n, (before, after) in enumerate(zip(kept, now, strict=True)):
+        if before != after:
+            return now[n:]
+    return []
 
 
 def _one_line_change(
