@@ -146,3 +146,24 @@ def test_deciding_that_a_line_waits_conflicts_with_units_arriving_meanwhile(shop
     shop.bus.handle(c.Allocate(order_id="o-0", sku="LAMP"))  # decided again
     with shop.uow_factory() as uow:
         assert uow.orders.get("o-0").status == OrderStatus.CONFIRMED
+
+
+def test_a_stock_read_again_after_a_concurrent_change_keeps_the_change_made_to_it(
+    shop: Shop,
+) -> None:
+    placed_orders(shop, 1)
+    changing = shop.uow_factory()
+    with changing:
+        stock = changing.stocks.get("LAMP")
+        stock.allocate("o-0", "LAMP", 1)
+        # A batch of the same stock arrives and commits meanwhile; its reference is then read.
+        shop.bus.handle(c.AddBatch(reference="b-new", sku="LAMP", quantity=5))
+        try:
+            found = changing.stocks.get_by_batch("b-new")
+            assert found is None or found is stock
+            changing.commit()
+        except ConcurrencyConflict:
+            return  # decided again from what is now stored: nothing lost
+    with shop.uow_factory() as uow:
+        allocated = sum(batch.allocated for batch in uow.stocks.get("LAMP").batches)
+    assert allocated == 1

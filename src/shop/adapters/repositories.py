@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapper, Session
 
+from seedwork.core.errors import ConcurrencyConflict
 from shop.adapters.records import Record, write_all
 from shop.adapters.records import orders as order_records
 from shop.adapters.records import stocks as stock_records
@@ -255,9 +256,13 @@ class SqlStocks:
         stock, record = loaded
         known = self._stocks.get(stock.sku)
         if known is not None:
+            assert known[1] is not None
+            if known[1].version != record.version:
+                # Changed since it was first read in this transaction (read committed): the
+                # rows read now would overwrite what was changed in memory, unseen.
+                raise ConcurrencyConflict(f"Stock {stock.sku!r} changed since it was read")
             # Read before without its batches (to receive one): the same stock, completed.
             stock = known[0]
-            assert known[1] is not None
             new = [batch for batch in stock.batches if batch.reference not in record.parts]
             stock.batches[:] = [*loaded[0].batches, *new]
             record.version = known[1].version
