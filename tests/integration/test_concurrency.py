@@ -167,3 +167,15 @@ def test_a_stock_read_again_after_a_concurrent_change_keeps_the_change_made_to_i
     with shop.uow_factory() as uow:
         allocated = sum(batch.allocated for batch in uow.stocks.get("LAMP").batches)
     assert allocated == 1
+
+
+def test_a_stock_created_meanwhile_by_another_conflicts_with_a_new_one(shop: Shop) -> None:
+    with shop.uow_factory() as uow:
+        uow.products.add(Product.add("DESK", "Desk", Money.of(9_000, "EUR")))
+        uow.commit()
+    creating = shop.uow_factory()
+    with pytest.raises(ConcurrencyConflict), creating:
+        creating.stocks.add(Stock(sku="DESK"))
+        shop.bus.handle(c.AddBatch(reference="b-desk", sku="DESK", quantity=5))
+        creating.stocks.get_by_batch("b-desk")
+        creating.commit()

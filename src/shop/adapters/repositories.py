@@ -256,15 +256,13 @@ class SqlStocks:
         stock, record = loaded
         known = self._stocks.get(stock.sku)
         if known is not None:
-            assert known[1] is not None
-            if known[1].version != record.version:
-                # Changed since it was first read in this transaction (read committed): the
-                # rows read now would overwrite what was changed in memory, unseen.
+            if known[1] is None or known[1].version != record.version:
+                # Created or changed by another since it was first read in this transaction
+                # (read committed): the rows read now would overwrite what changed in memory.
                 raise ConcurrencyConflict(f"Stock {stock.sku!r} changed since it was read")
             # Read before without its batches (to receive one): the same stock, completed.
             stock = known[0]
             new = [batch for batch in stock.batches if batch.reference not in record.parts]
             stock.batches[:] = [*loaded[0].batches, *new]
-            record.version = known[1].version
         self._stocks[stock.sku] = (stock, record)
         return stock

@@ -7,7 +7,10 @@ from datetime import date
 from typing import Any
 
 import attrs
+import pytest
+from sqlalchemy.exc import IntegrityError
 
+from seedwork.core.errors import ConcurrencyConflict
 from shop.domain.catalog import Product
 from shop.domain.customers import Customer
 from shop.domain.inventory import Stock
@@ -267,3 +270,39 @@ class TestReviewedEdges:
             uow.commit()
         loaded = load(new_uow, Stock, "LAMP")
         assert [(b.reference, b.quantity) for b in loaded.batches] == [("b-1", 10), ("b-2", 5)]
+
+    def test_a_failed_flush_of_the_orm_writes_nothing_of_the_stocks(
+        self, new_uow: NewUow, request: Any
+    ) -> None:
+        if request.node.callspec.params["new_uow"] == "fake":
+            return  # the fakes have no flush that can fail
+        stock = Stock(sku="LAMP")
+        stock.add_batch("b-1", 10)
+        store(new_uow, Product.add("LAMP", "Lamp", eur(1_000)), stock)
+        with pytest.raises((IntegrityError, ConcurrencyConflict)), new_uow() as uow:
+            uow.stocks.get("LAMP").batch("b-1").quantity = 3
+            uow.products.add(Product.add("LAMP", "Lamp again", eur(1_000)))
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.stocks.get("LAMP").batch("b-1").quantity == 10
+            assert uow.products.get("LAMP").name == "Lamp"
+            uow.commit()
+
+    def test_lines_allocated_in_one_unit_of_work_are_numbered_in_turn(
+        self, new_uow: NewUow
+    ) -> None:
+        stock = Stock(sku="LAMP")
+        stock.add_batch("b-1", 100)
+        store(new_uow, stock, placed_order("o-1", ("LAMP", 1)))
+        with new_uow() as uow:
+            lamp = uow.stocks.get("LAMP")
+            for order_id, quantity in (("o-2", 2), ("o-3", 3)):
+                new = placed_order(order_id, ("LAMP", quantity))
+                new.line_allocated("LAMP", lamp.allocate(order_id, "LAMP", quantity))
+                uow.orders.add(new)  # a new order whose line holds a batch already
+            old = uow.orders.get("o-1")
+            old.line_allocated("LAMP", lamp.allocate("o-1", "LAMP", 1))
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.orders.allocated_to("b-1") == [("o-1", 1), ("o-3", 3), ("o-2", 2)]
+            assert uow.stocks.get("LAMP").batch("b-1").allocated == 6
