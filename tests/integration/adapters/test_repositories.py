@@ -243,15 +243,18 @@ class TestRepositoryContract:
 class TestReviewedEdges:
     """Corners of writing by difference, each a change made in one unit of work."""
 
-    def test_a_line_removed_and_added_again_comes_back_last(self, new_uow: NewUow) -> None:
+    @pytest.mark.parametrize("quantity", [1, 3])
+    def test_a_line_removed_and_added_again_comes_back_last(
+        self, new_uow: NewUow, quantity: int
+    ) -> None:
         order = Order.create("o-1", "c-1", "gold")
-        for sku in ("LAMP", "DESK"):
+        for sku in ("LAMP", "DESK", "RUG"):
             order.add_line(sku, sku.title(), eur(1_250), 1)
         store(new_uow, order)
         with new_uow() as uow:
             changed = uow.orders.get("o-1")
             changed.remove_line("LAMP")
-            changed.add_line("LAMP", "Lamp", eur(1_250), 3)
+            changed.add_line("LAMP", "Lamp", eur(1_250), quantity)
             uow.commit()
         assert fields(load(new_uow, Order, "o-1")) == fields(changed)
 
