@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import attrs
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -179,3 +180,24 @@ def test_a_stock_created_meanwhile_by_another_conflicts_with_a_new_one(shop: Sho
         shop.bus.handle(c.AddBatch(reference="b-desk", sku="DESK", quantity=5))
         creating.stocks.get_by_batch("b-desk")
         creating.commit()
+
+
+def test_batches_received_together_conflict_and_a_line_added_with_a_change(shop: Shop) -> None:
+    placed_orders(shop, 1)
+    first, second = shop.uow_factory(), shop.uow_factory()
+    with first, second:
+        for uow, reference in ((first, "b-1"), (second, "b-2")):
+            stock = uow.stocks.receiving("LAMP", reference).stock
+            assert stock is not None
+            stock.add_batch(reference, 3)
+        first.commit()
+        with pytest.raises(ConcurrencyConflict):
+            second.commit()
+    first, second = shop.uow_factory(), shop.uow_factory()
+    with first, second:
+        first.orders.get("o-0").line_allocated("LAMP", "b-now")
+        lines = second.orders.get("o-0").lines
+        lines.append(attrs.evolve(lines[0], sku="DESK"))  # one statement with the bump
+        first.commit()
+        with pytest.raises(ConcurrencyConflict):
+            second.commit()
