@@ -201,3 +201,22 @@ def test_batches_received_together_conflict_and_a_line_added_with_a_change(shop:
         first.commit()
         with pytest.raises(ConcurrencyConflict):
             second.commit()
+
+
+def test_a_change_undone_in_its_unit_of_work_still_conflicts_with_a_concurrent_one(
+    shop: Shop,
+) -> None:
+    # The order ends as it was read, but its events (the revisions) were decided on what was
+    # read: written without the version check, the stale snapshot would be projected last.
+    with shop.uow_factory() as uow:
+        uow.orders.add(Order.create("o-9", "c-1"))
+        uow.commit()
+    first, second = shop.uow_factory(), shop.uow_factory()
+    with first, second:
+        undone = first.orders.get("o-9")
+        undone.add_line("LAMP", "Lamp", Money.of(1_000, "EUR"), 1)
+        undone.remove_line("LAMP")
+        second.orders.get("o-9").add_line("LAMP", "Lamp", Money.of(1_000, "EUR"), 2)
+        second.commit()
+        with pytest.raises(ConcurrencyConflict):
+            first.commit()

@@ -84,11 +84,15 @@ class AbstractUnitOfWork(abc.ABC):
 
     def __init__(self) -> None:
         self._seen: set[AggregateRoot] = set()
+        # The aggregates whose events this commit writes: each is a new version, even one that
+        # ends as it was read (its events were decided on what was read).
+        self._recorded: set[AggregateRoot] = set()
         self._released: list[Envelope] = []
         self._committed = False
 
     def __enter__(self) -> Self:
         self._seen = set()
+        self._recorded = set()
         self._released = []
         self._committed = False
         try:
@@ -150,7 +154,10 @@ class AbstractUnitOfWork(abc.ABC):
         cause = handling.envelope if handling is not None else None
         trace = handling.tracing.traceparent() if handling and handling.tracing else None
         for aggregate in self._seen:
-            for event in aggregate.collect_events():
+            events = aggregate.collect_events()
+            if events:
+                self._recorded.add(aggregate)
+            for event in events:
                 if cause is None:
                     envelopes.append(Envelope(message=event, traceparent=trace))
                 else:

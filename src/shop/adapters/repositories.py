@@ -9,7 +9,7 @@ Past allocations live on order lines and are only ever queried, never loaded wit
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from sqlalchemy import (
@@ -165,10 +165,15 @@ class SqlOrders:
         self._orders[order_id] = loaded
         return loaded[0]
 
-    def write(self) -> None:
-        """Store the new orders and what changed in the others (at commit)."""
+    def write(self, recorded: Container[object]) -> None:
+        """Store the new orders and what changed in the others (at commit); those in
+        ``recorded`` wrote events."""
         write_all(
-            self._connection, self._orders, order_records.write_new_order, order_records.write_order
+            self._connection,
+            self._orders,
+            order_records.write_new_order,
+            order_records.write_order,
+            recorded,
         )
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
@@ -242,10 +247,15 @@ class SqlStocks:
                 return stock if record is None or record.complete else self.get(stock.sku)
         return self._load(stock_records.STOCK_BY_BATCH, {"reference": reference})
 
-    def write(self) -> None:
-        """Store the new stocks and what changed in the others (at commit)."""
+    def write(self, recorded: Container[object]) -> None:
+        """Store the new stocks and what changed in the others (at commit); those in
+        ``recorded`` wrote events."""
         write_all(
-            self._connection, self._stocks, stock_records.write_new_stock, stock_records.write_stock
+            self._connection,
+            self._stocks,
+            stock_records.write_new_stock,
+            stock_records.write_stock,
+            recorded,
         )
 
     def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:

@@ -47,8 +47,8 @@ class SqlShopUnitOfWork(SqlAlchemyUnitOfWork):
         """The ORM's flush (products, customers, if the block touched any), then the stocks
         and orders, in that order (every writer takes row locks in the same order)."""
         super()._flush(connection)
-        self._stocks.write()
-        self._orders.write()
+        self._stocks.write(self._recorded)
+        self._orders.write(self._recorded)
 
 
 if TYPE_CHECKING:  # what the handlers ask for, checked by mypy

@@ -14,7 +14,7 @@ docs/adr/0013.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -33,15 +33,18 @@ def write_all(
     connection: Connection,
     known: dict[Any, tuple[V, Record | None]],
     write_new: Callable[[Connection, V], Record],
-    write_changed: Callable[[Connection, V, Record], None],
+    write_changed: Callable[[Connection, V, Record, bool], None],
+    recorded: Container[Any],
 ) -> None:
     """Store a repository's aggregates at commit: the new ones whole (their records kept from
-    now on), the others by what changed since their records."""
+    now on), the others by what changed since their records. Those in ``recorded`` wrote
+    events: each is a new version even if it ends as it was read (its events were decided on
+    what was read, so a concurrent change must conflict)."""
     for key, (root, record) in known.items():
         if record is None:
             known[key] = (root, write_new(connection, root))
         else:
-            write_changed(connection, root, record)
+            write_changed(connection, root, record, root in recorded)
 
 
 class Versioned(Protocol):

@@ -196,13 +196,16 @@ def write_new_order(connection: Connection, order: Order) -> Record:
     return record
 
 
-def write_order(connection: Connection, order: Order, record: Record) -> None:
-    """Write what changed in ``order`` since ``record`` (which is brought up to date)."""
+def write_order(
+    connection: Connection, order: Order, record: Record, recorded: bool = False
+) -> None:
+    """Write what changed in ``order`` since ``record`` (which is brought up to date); with
+    ``recorded`` (it wrote events), a new version even if nothing else changed."""
     root = _order_row(order)
     lines = {line.sku: _line_row(line) for line in order.lines}
     moved = _moved(record.parts, lines)
     unchanged = root == record.root and lines == record.parts and not moved
-    if unchanged and order.version == record.version:
+    if unchanged and order.version == record.version and not recorded:
         return
     record.root = root
     folded = _one_line_change(record.parts, lines) if folds(connection) and not moved else None

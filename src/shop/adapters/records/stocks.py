@@ -115,8 +115,11 @@ def _insert_batches(connection: Connection, sku: str, rows: Mapping[Any, Row]) -
     )
 
 
-def write_stock(connection: Connection, stock: Stock, record: Record) -> None:
-    """Write what changed in ``stock`` since ``record`` (which is brought up to date)."""
+def write_stock(
+    connection: Connection, stock: Stock, record: Record, recorded: bool = False
+) -> None:
+    """Write what changed in ``stock`` since ``record`` (which is brought up to date); with
+    ``recorded`` (it wrote events), a new version even if nothing else changed."""
     added: dict[str, Row] = {}
     changed: dict[str, Row] = {}
     for batch in stock.batches:
@@ -126,7 +129,7 @@ def write_stock(connection: Connection, stock: Stock, record: Record) -> None:
             added[batch.reference] = row
         elif row != read:
             changed[batch.reference] = row
-    if not (added or changed or stock.version != record.version):
+    if not (added or changed or recorded or stock.version != record.version):
         return
     record.parts.update(added)
     record.parts.update(changed)
