@@ -159,7 +159,7 @@ class TestWrittenBackByDifference:
             uow.orders.add(added)
             assert uow.orders.get("o-2") is added
 
-    def test_a_stock_received_without_its_batches_is_completed_when_read_whole(
+    def test_a_stock_received_without_its_batches_is_completed_when_read_again(
         self, new_uow: NewUow
     ) -> None:
         stock = Stock(sku="LAMP")
@@ -168,6 +168,7 @@ class TestWrittenBackByDifference:
         with new_uow() as uow:
             received = uow.stocks.receiving("LAMP", "b-2").stock
             received.add_batch("b-2", 5)
+            assert uow.stocks.get_by_batch("b-2") is received  # found before commit
             whole = uow.stocks.get("LAMP")
             assert [batch.reference for batch in whole.batches] == ["b-1", "b-2"]
             whole.allocate("o-1", "LAMP", 3)

@@ -258,22 +258,6 @@ class TestReviewedEdges:
             uow.commit()
         assert fields(load(new_uow, Order, "o-1")) == fields(changed)
 
-    def test_a_batch_received_is_found_by_its_reference_before_commit(
-        self, new_uow: NewUow
-    ) -> None:
-        stock = Stock(sku="LAMP")
-        stock.add_batch("b-1", 10)
-        store(new_uow, Product.add("LAMP", "Lamp", eur(1_000)), stock)
-        with new_uow() as uow:
-            received = uow.stocks.receiving("LAMP", "b-2").stock
-            received.add_batch("b-2", 5)
-            assert uow.stocks.get_by_batch("b-2") is received
-            assert uow.stocks.get_by_batch("b-1") is received
-            assert [batch.reference for batch in received.batches] == ["b-1", "b-2"]
-            uow.commit()
-        loaded = load(new_uow, Stock, "LAMP")
-        assert [(b.reference, b.quantity) for b in loaded.batches] == [("b-1", 10), ("b-2", 5)]
-
     def test_a_failed_flush_of_the_orm_writes_nothing_of_the_stocks(
         self, new_uow: NewUow, request: Any
     ) -> None:
