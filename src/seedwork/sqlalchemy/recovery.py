@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Row, Table, select, update
 
 from seedwork.core.bus import MessageBus
 from seedwork.core.errors import MessageError
@@ -49,25 +51,22 @@ class RecoverySweep:
         self._inbox = inbox
 
     def _sweep_batch(self, grace: float | None) -> tuple[int, int]:
-        """(rows looked at and marked handled, events dispatched) for one batch."""
+        """(rows looked at and marked handled, events dispatched) for one batch.
+
+        Whether an event's handlers ran is decided from its row's type and the inbox; only
+        the envelopes of events some handler missed are read (a sweep looks at every event
+        the process commits: reading each envelope cost more than handling it)."""
         outbox = self._outbox
         cutoff = utcnow() - timedelta(seconds=self._grace if grace is None else grace)
         with self._engine.connect() as connection:
             rows = connection.execute(
-                select(outbox.c.id, outbox.c.message_id, outbox.c.envelope)
+                select(outbox.c.id, outbox.c.message_id, outbox.c.type, outbox.c.version)
                 .where(outbox.c.handled_at.is_(None), outbox.c.occurred_at <= cutoff)
                 .order_by(outbox.c.id)
                 .limit(self._batch_size)
             ).all()
-        envelopes: list[Envelope] = []
-        for row in rows:
-            try:
-                envelopes.append(self._serializer.loads(row.envelope))
-            except MessageError as error:
-                log.error(
-                    "recovery cannot read event message_id=%s error=%s", row.message_id, error
-                )
-        envelopes = self._unhandled(envelopes)
+            missed = self._missed(connection, rows)
+            envelopes = self._envelopes(connection, missed)
         if envelopes:
             log.info("recovery dispatching events=%d", len(envelopes))
             self._bus.dispatch_events(envelopes)
@@ -80,27 +79,55 @@ class RecoverySweep:
                 )
         return len(rows), len(envelopes)
 
-    def _unhandled(self, envelopes: list[Envelope]) -> list[Envelope]:
-        """The envelopes some handler of which has no inbox row (without an inbox: all)."""
-        if self._inbox is None or not envelopes:
-            return envelopes
+    def _missed(self, connection: Connection, rows: Sequence[Row[Any]]) -> list[int]:
+        """The ids of the rows some handler of whose event has no inbox row (without an
+        inbox: every row with a handler); rows of a type no longer known too, to be reported."""
+        handlers: dict[int, tuple[str, tuple[str, ...]]] = {}
+        missed: list[int] = []
+        for row in rows:
+            try:
+                event_type = self._serializer.registry.get(row.type, row.version)
+            except MessageError:
+                missed.append(row.id)  # reading it reports why it cannot be dispatched
+                continue
+            names = self._bus.event_handler_names(event_type)
+            if names:
+                handlers[row.id] = (row.message_id, names)
+        if self._inbox is None or not handlers:
+            return missed + list(handlers)
         inbox = self._inbox
-        with self._engine.connect() as connection:
-            done = set(
-                connection.execute(
-                    select(inbox.c.message_id, inbox.c.handler).where(
-                        inbox.c.message_id.in_([e.message_id for e in envelopes])
-                    )
-                ).tuples()
-            )
-        return [
-            envelope
-            for envelope in envelopes
-            if any(
-                (envelope.message_id, name) not in done
-                for name in self._bus.event_handler_names(type(envelope.message))
-            )
-        ]
+        message_ids = [message_id for message_id, _ in handlers.values()]
+        done = set(
+            connection.execute(
+                select(inbox.c.message_id, inbox.c.handler).where(
+                    inbox.c.message_id.in_(message_ids)
+                )
+            ).tuples()
+        )
+        for id_, (message_id, names) in handlers.items():
+            if any((message_id, name) not in done for name in names):
+                missed.append(id_)
+        return missed
+
+    def _envelopes(self, connection: Connection, ids: list[int]) -> list[Envelope]:
+        """The envelopes of the rows ``ids`` that can be read, in log order."""
+        if not ids:
+            return []
+        outbox = self._outbox
+        rows = connection.execute(
+            select(outbox.c.message_id, outbox.c.envelope)
+            .where(outbox.c.id.in_(ids))
+            .order_by(outbox.c.id)
+        ).all()
+        envelopes: list[Envelope] = []
+        for row in rows:
+            try:
+                envelopes.append(self._serializer.loads(row.envelope))
+            except MessageError as error:
+                log.error(
+                    "recovery cannot read event message_id=%s error=%s", row.message_id, error
+                )
+        return envelopes
 
     def sweep(self, grace: float | None = None) -> int:
         """Sweep until nothing old enough is left unmarked; returns how many were dispatched."""

@@ -91,3 +91,28 @@ def test_events_committed_but_never_dispatched_are_recovered_once(world: World, 
     )
     assert world.stock("s1").reactions == 3
     assert all(row.handled_at is not None for row in world.outbox())
+
+
+def test_the_sweep_reads_only_the_envelopes_of_events_a_handler_missed(
+    world: World, engine: Engine, caplog: Any
+):
+    world.bus.handle(AddStock(reference="s1", quantity=0))
+    world.bus.handle(ChangeStock(reference="s1", quantity=1))  # its reaction ran
+    change_stock(ChangeStock(reference="s1", quantity=2), world.new_uow())  # its did not
+    handled, missed = (row for row in world.outbox() if row.type == "StockChanged")
+    with engine.begin() as connection:  # neither envelope can be read now
+        connection.execute(
+            tables.outbox.update()
+            .where(tables.outbox.c.id.in_([handled.id, missed.id]))
+            .values(envelope="{not json")
+        )
+    sweep = RecoverySweep(engine, tables.outbox, world.serializer, world.bus, inbox=tables.inbox)
+
+    with caplog.at_level("ERROR", logger="seedwork.sqlalchemy.recovery"):
+        assert sweep.sweep(grace=0) == 0
+
+    # Only the missed event's envelope was read (and could not be): reported, not dispatched.
+    reported = [r.getMessage() for r in caplog.records if "cannot read event" in r.getMessage()]
+    assert len(reported) == 1 and missed.message_id in reported[0]
+    assert all(row.handled_at is not None for row in world.outbox())
+    assert world.stock("s1").reactions == 1
