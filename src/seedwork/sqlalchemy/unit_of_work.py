@@ -171,8 +171,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             }
             if durable and first:
                 parameters.update(self._dialect.durability(connection))
-            written = connection.execute(statement, parameters)
-            positions.update((message_id, id_) for id_, message_id in written.tuples())
+            written = statement.run(connection, parameters)
+            positions.update((message_id, id_) for id_, message_id in written)
         return [attrs.evolve(e, log_position=positions.get(e.message_id)) for e in envelopes]
 
     def _outbox_row(self, envelope: Envelope) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Connection, Table, TextClause, bindparam, insert, text
+from sqlalchemy import Connection, Table, bindparam, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from seedwork.core.messages import Event
 from seedwork.sqlalchemy.commit_listener import wake_relays
+from seedwork.sqlalchemy.direct import Direct
 
 _OUTBOX_COLUMNS = (
     "message_id", "type", "version", "occurred_at", "correlation_id", "causation_id", "actor",
@@ -45,9 +46,7 @@ class Dialect:
             return False
         return True
 
-    def outbox_statement(
-        self, outbox: Table, count: int, *, notify: bool, durable: bool
-    ) -> TextClause:
+    def outbox_statement(self, outbox: Table, count: int, *, notify: bool, durable: bool) -> Direct:
         """The INSERT ... RETURNING of ``count`` outbox rows (``notify``, ``durable``: see
         ``PostgresqlDialect``; other databases have neither)."""
         return _outbox_statement(outbox, count, notify=False, durable=False)
@@ -70,7 +69,7 @@ class SqliteDialect(Dialect):
         self, connection: Connection, inbox: Table, row: dict[str, Any], *, relax: bool
     ) -> bool:
         """Write the inbox row in one statement; False when it was there already."""
-        return connection.execute(_claim_statement(inbox, relax=False), row).first() is not None
+        return _claim_statement(inbox, relax=False).run(connection, row).first() is not None
 
     def is_retryable(self, error: Exception) -> bool:
         """A unique constraint hit by a concurrent insert, or a locked database."""
@@ -97,16 +96,14 @@ class PostgresqlDialect(Dialect):
         info = connection.info
         learn = relax and _DURABILITY not in info
         statement = _claim_statement(inbox, relax=relax, learn=learn)
-        claimed = connection.execute(statement, row).first()
+        claimed = statement.run(connection, row).first()
         if claimed is None:
             return False
         if learn:
-            info[_DURABILITY] = claimed.durability
+            info[_DURABILITY] = claimed[1]  # message_id, durability
         return True
 
-    def outbox_statement(
-        self, outbox: Table, count: int, *, notify: bool, durable: bool
-    ) -> TextClause:
+    def outbox_statement(self, outbox: Table, count: int, *, notify: bool, durable: bool) -> Direct:
         """With ``notify``, the INSERT also wakes relays in other processes
         (``commit_listener.wake_relays``); with ``durable``, it restores ``synchronous_commit``."""
         return _outbox_statement(outbox, count, notify=notify, durable=durable)
@@ -138,7 +135,7 @@ _CONFIGURED_DURABILITY = "(SELECT reset_val FROM pg_settings WHERE name = 'synch
 
 
 @functools.cache
-def _claim_statement(inbox: Table, *, relax: bool, learn: bool = False) -> TextClause:
+def _claim_statement(inbox: Table, *, relax: bool, learn: bool = False) -> Direct:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, as text: SQLAlchemy cannot cache the
     compiled form of its ON CONFLICT construct, and this runs for every event handled.
 
@@ -154,14 +151,16 @@ def _claim_statement(inbox: Table, *, relax: bool, learn: bool = False) -> TextC
             " (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
         )
     returning = f"message_id, {_CONFIGURED_DURABILITY} AS durability" if learn else "message_id"
-    return text(
-        f"INSERT INTO {name} (message_id, handler, processed_at) {source}"
-        f" ON CONFLICT DO NOTHING RETURNING {returning}"
-    ).bindparams(bindparam("processed_at", type_=inbox.c.processed_at.type))
+    return Direct(
+        text(
+            f"INSERT INTO {name} (message_id, handler, processed_at) {source}"
+            f" ON CONFLICT DO NOTHING RETURNING {returning}"
+        ).bindparams(bindparam("processed_at", type_=inbox.c.processed_at.type))
+    )
 
 
 @functools.lru_cache(maxsize=128)
-def _outbox_statement(outbox: Table, count: int, *, notify: bool, durable: bool) -> TextClause:
+def _outbox_statement(outbox: Table, count: int, *, notify: bool, durable: bool) -> Direct:
     """One multi-row INSERT ... RETURNING for ``count`` events, as text built once per count:
     the ORM's own bulk insert costs more Python than the round trip it saves.
 
@@ -193,6 +192,8 @@ def _outbox_statement(outbox: Table, count: int, *, notify: bool, durable: bool)
         )
     statement = text(insert_rows)
     occurred_at = outbox.c.occurred_at.type
-    return statement.bindparams(
-        *(bindparam(f"occurred_at_{n}", type_=occurred_at) for n in range(count))
+    return Direct(
+        statement.bindparams(
+            *(bindparam(f"occurred_at_{n}", type_=occurred_at) for n in range(count))
+        )
     )

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapper, Session
 
 from seedwork.core.errors import ConcurrencyConflict
+from seedwork.sqlalchemy.direct import Direct
 from shop.adapters.records import Record, write_all
 from shop.adapters.records import orders as order_records
 from shop.adapters.records import stocks as stock_records
@@ -42,7 +43,7 @@ from shop.service_layer.unit_of_work import Receiving
 # cannot see a parameter's value; the same SQL as the benchmarks' floor, too.
 _BACKORDERED: ColumnElement[str] = literal_column(f"'{OrderStatus.BACKORDERED.value}'")
 _SHIPPED: ColumnElement[str] = literal_column(f"'{OrderStatus.SHIPPED.value}'")
-_WAITING = (
+_WAITING = Direct(
     select(orders.c.order_id, order_lines.c.quantity)
     .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
     .where(
@@ -52,7 +53,7 @@ _WAITING = (
     )
     .order_by(orders.c.id)
 )
-_ALLOCATED_TO = (
+_ALLOCATED_TO_ROWS = (
     select(orders.c.order_id, order_lines.c.quantity)
     .join_from(order_lines, orders, order_lines.c.order_pk == orders.c.id)
     .where(
@@ -61,14 +62,15 @@ _ALLOCATED_TO = (
     )
     .order_by(order_lines.c.allocation_seq.desc(), order_lines.c.id.desc())
 )
+_ALLOCATED_TO = Direct(_ALLOCATED_TO_ROWS)
 # Every line holds at least one unit: the newest ``covering`` lines reach ``covering`` units.
-_COVERING = _ALLOCATED_TO.limit(bindparam("covering"))
-_BATCH_EXISTS = select(batches.c.id).where(batches.c.reference == bindparam("reference"))
+_COVERING = Direct(_ALLOCATED_TO_ROWS.limit(bindparam("covering")))
+_BATCH_EXISTS = Direct(select(batches.c.id).where(batches.c.reference == bindparam("reference")))
 
 
 # What adding a batch needs: the product, whether the reference is taken, the smallest waiting
 # line and the stock's version: one statement, one snapshot.
-_RECEIVING = (
+_RECEIVING = Direct(
     select(
         products.c.sku,
         select(batches.c.id).where(batches.c.reference == bindparam("reference")).exists(),
@@ -158,7 +160,7 @@ class SqlOrders:
         known = self._orders.get(order_id)
         if known is not None:
             return known[0]
-        rows = self._connection.execute(order_records.ORDER_BY_ID, {"order_id": order_id})
+        rows = order_records.ORDER_BY_ID.run(self._connection, {"order_id": order_id})
         loaded = order_records.orders_from_rows(rows)
         if loaded is None:
             return None
@@ -178,7 +180,7 @@ class SqlOrders:
 
     def waiting_for(self, sku: str) -> list[tuple[str, int]]:
         """(order id, quantity) of unallocated ``sku`` lines of backordered orders, oldest first."""
-        rows = self._connection.execute(_WAITING, {"sku": sku})
+        rows = _WAITING.run(self._connection, {"sku": sku})
         return [(order_id, quantity) for order_id, quantity in rows]
 
     def allocated_to(
@@ -188,10 +190,10 @@ class SqlOrders:
         with ``covering``, only as many of the newest as can be needed to reach that many units
         (a line holds at least one unit: at most ``covering`` lines)."""
         if covering is None:
-            rows = self._connection.execute(_ALLOCATED_TO, {"reference": batch_reference})
+            rows = _ALLOCATED_TO.run(self._connection, {"reference": batch_reference})
         else:
             parameters = {"reference": batch_reference, "covering": covering}
-            rows = self._connection.execute(_COVERING, parameters)
+            rows = _COVERING.run(self._connection, parameters)
         return [(order_id, quantity) for order_id, quantity in rows]
 
 
@@ -217,14 +219,12 @@ class SqlStocks:
 
     def has_batch(self, reference: str) -> bool:
         """Whether any stock holds the batch ``reference`` (no stock is loaded)."""
-        connection = self._connection
-        return connection.execute(_BATCH_EXISTS, {"reference": reference}).first() is not None
+        return _BATCH_EXISTS.run(self._connection, {"reference": reference}).first() is not None
 
     def receiving(self, sku: str, reference: str) -> Receiving:
         """What adding the batch ``reference`` of ``sku`` needs, in one round trip; the stock
         comes without its batches (see ``Receiving``)."""
-        connection = self._connection
-        row = connection.execute(_RECEIVING, {"sku": sku, "reference": reference}).first()
+        row = _RECEIVING.run(self._connection, {"sku": sku, "reference": reference}).first()
         if row is None:
             return Receiving(sku_known=False, reference_taken=False, stock=None,
                              smallest_waiting=None)  # fmt: skip
@@ -258,8 +258,8 @@ class SqlStocks:
             recorded,
         )
 
-    def _load(self, statement: Select[Any], parameters: dict[str, Any]) -> Stock | None:
-        rows = self._connection.execute(statement, parameters).all()
+    def _load(self, statement: Direct, parameters: dict[str, Any]) -> Stock | None:
+        rows = statement.run(self._connection, parameters).all()
         loaded = stock_records.stock_from_rows(rows)
         if loaded is None:
             return None

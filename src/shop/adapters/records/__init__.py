@@ -19,9 +19,9 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 from sqlalchemy import Connection
-from sqlalchemy.sql import Insert, Update
 
 from seedwork.core.errors import ConcurrencyConflict
+from seedwork.sqlalchemy.direct import Direct
 
 Row = dict[str, Any]
 
@@ -79,7 +79,7 @@ def folds(connection: Connection) -> bool:
 
 def bump(
     connection: Connection,
-    statement: Update | Insert,
+    statement: Direct,
     root: Versioned,
     record: Record,
     part: Row | None = None,
@@ -93,7 +93,7 @@ def bump(
     parameters = {**record.root, "key": record.key, "read_version": record.version}
     if part is not None:
         parameters.update(part)
-    result = connection.execute(statement, {**parameters, "version": version})
+    result = statement.run(connection, {**parameters, "version": version})
     if result.rowcount != 1:
         raise ConcurrencyConflict(
             f"{type(root).__name__} {root.identity!r} changed since it was read"

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
-from sqlalchemy.sql import Delete, Insert, Select, Update
+from sqlalchemy.sql import Select
 
+from seedwork.sqlalchemy.direct import Direct
 from shop.adapters.records import Record, Row, bump, folds
 from shop.adapters.tables import order_lines, orders
 from shop.domain.money import Money
@@ -29,7 +30,7 @@ _ORDER_COLUMNS = (
 )  # fmt: skip
 _LINE_COLUMNS = ("name", "quantity", "unit_price_amount", "unit_price_currency")
 
-ORDER_BY_ID: Select[Any] = (
+_ORDER_BY_ID: Select[Any] = (
     select(
         orders.c.id,
         orders.c.version,
@@ -42,21 +43,24 @@ ORDER_BY_ID: Select[Any] = (
     .where(orders.c.order_id == bindparam("order_id"))
     .order_by(order_lines.c.id)
 )
-_INSERT_ORDER: Insert = (
+ORDER_BY_ID = Direct(_ORDER_BY_ID)
+_INSERT_ORDER = Direct(
     insert(orders)
     .values({name: bindparam(name) for name in (*_ORDER_COLUMNS, "version")})
     .returning(orders.c.id)
 )
-_UPDATE_ORDER: Update = (
+_ORDER_ROW = (
     update(orders)
     .where(orders.c.id == bindparam("key"), orders.c.version == bindparam("read_version"))
     .values({name: bindparam(name) for name in (*_ORDER_COLUMNS, "version")})
 )
-_INSERT_LINE: Insert = insert(order_lines).values(
+_UPDATE_ORDER = Direct(_ORDER_ROW)
+_LINE_ROWS = insert(order_lines).values(
     {name: bindparam(name) for name in ("order_pk", "sku", *_LINE_COLUMNS)}
 )
+_INSERT_LINE = Direct(_LINE_ROWS)
 _line_key = (order_lines.c.order_pk == bindparam("pk"), order_lines.c.sku == bindparam("key"))
-_UPDATE_LINE: Update = (
+_UPDATE_LINE = Direct(
     update(order_lines).where(*_line_key).values({n: bindparam(n) for n in _LINE_COLUMNS})
 )
 _earlier = order_lines.alias("earlier")
@@ -76,20 +80,21 @@ _ALLOCATION = {
     "batch_reference": bindparam("reference"),
     "allocation_seq": case((bindparam("reference").is_(None), None), else_=_NEXT_IN_BATCH),
 }
-_ALLOCATE_LINE: Update = update(order_lines).where(*_line_key).values(_ALLOCATION)
-_DELETE_LINE: Delete = order_lines.delete().where(*_line_key)
-_BUMPED_ORDER = _UPDATE_ORDER.returning(orders.c.id).cte("bumped")
-_BUMP_AND_ALLOCATE_LINE: Update = (
+_ALLOCATE_LINE = Direct(update(order_lines).where(*_line_key).values(_ALLOCATION))
+_LINE_GONE = order_lines.delete().where(*_line_key)
+_DELETE_LINE = Direct(_LINE_GONE)
+_BUMPED_ORDER = _ORDER_ROW.returning(orders.c.id).cte("bumped")
+_BUMP_AND_ALLOCATE_LINE = Direct(
     update(order_lines)
     .where(order_lines.c.order_pk == _BUMPED_ORDER.c.id, order_lines.c.sku == bindparam("part"))
     .values(_ALLOCATION)
 )
-_BUMP_AND_UPDATE_LINE: Update = (
+_BUMP_AND_UPDATE_LINE = Direct(
     update(order_lines)
     .where(order_lines.c.order_pk == _BUMPED_ORDER.c.id, order_lines.c.sku == bindparam("part"))
     .values({name: bindparam(name) for name in _LINE_COLUMNS})
 )
-_BUMP_AND_INSERT_LINE: Insert = (
+_BUMP_AND_INSERT_LINE = Direct(
     insert(order_lines)
     .from_select(
         ["order_pk", "sku", *_LINE_COLUMNS],
@@ -190,7 +195,7 @@ def write_new_order(connection: Connection, order: Order) -> Record:
     """Insert an order and its lines; its record as now stored."""
     order.version = 1
     root = _order_row(order)
-    pk = connection.execute(_INSERT_ORDER, {**root, "version": 1}).scalar_one()
+    pk = _INSERT_ORDER.run(connection, {**root, "version": 1}).scalar_one()
     record = Record(key=pk, version=1, root=root, parts={})
     _write_lines(connection, order, record)
     return record
@@ -212,7 +217,7 @@ def write_order(
     if folded is None:
         bump(connection, _UPDATE_ORDER, order, record)
         if moved:  # written again, after the others: rows are read back in the order written
-            connection.execute(_DELETE_LINE, [{"pk": record.key, "key": sku} for sku in moved])
+            connection.execute(_LINE_GONE, [{"pk": record.key, "key": sku} for sku in moved])
             record.parts = {sku: row for sku, row in record.parts.items() if sku not in moved}
         _write_lines(connection, order, record, lines)
     else:  # one line added or changed, nothing else of the lines: one statement
@@ -233,9 +238,7 @@ def _moved(read: dict[Any, Row], lines: dict[Any, Row]) -> list[Any]:
     return []
 
 
-def _one_line_change(
-    read: dict[Any, Row], lines: dict[Any, Row]
-) -> tuple[Update | Insert, Row] | None:
+def _one_line_change(read: dict[Any, Row], lines: dict[Any, Row]) -> tuple[Direct, Row] | None:
     """The statement that writes the lines' only change with the root's bump, and its
     parameters: a line added (holding no batch), a line's batch, or its other columns."""
     changed = [sku for sku, row in lines.items() if row != read.get(sku)]
@@ -263,21 +266,24 @@ def _write_lines(
         lines = {line.sku: _line_row(line) for line in order.lines}
     pk = record.key
     for sku in record.parts.keys() - lines.keys():
-        connection.execute(_DELETE_LINE, {"pk": pk, "key": sku})
+        _DELETE_LINE.run(connection, {"pk": pk, "key": sku})
     added = [sku for sku in lines if sku not in record.parts]
     if added:
         rows = [{"order_pk": pk, "sku": sku, **_columns(lines[sku], _LINE_COLUMNS)}
                 for sku in added]  # fmt: skip
-        connection.execute(_INSERT_LINE, rows)
+        if len(rows) == 1:
+            _INSERT_LINE.run(connection, rows[0])
+        else:
+            connection.execute(_LINE_ROWS, rows)
     for sku, row in lines.items():
         read = record.parts.get(sku, {"batch_reference": None} if sku in added else None)
         if read is None or row == read:
             continue
         key = {"pk": pk, "key": sku}
         if any(row[name] != read.get(name) for name in _LINE_COLUMNS) and sku not in added:
-            connection.execute(_UPDATE_LINE, {**key, **_columns(row, _LINE_COLUMNS)})
+            _UPDATE_LINE.run(connection, {**key, **_columns(row, _LINE_COLUMNS)})
         if row["batch_reference"] != read["batch_reference"]:
-            connection.execute(_ALLOCATE_LINE, {**key, "reference": row["batch_reference"]})
+            _ALLOCATE_LINE.run(connection, {**key, "reference": row["batch_reference"]})
     record.parts = lines
 
 

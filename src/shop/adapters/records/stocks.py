@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.sql import Insert, Select, Update
+from sqlalchemy.sql import Select
 
+from seedwork.sqlalchemy.direct import Direct
 from shop.adapters.records import Record, Row, bump, folds
 from shop.adapters.tables import batches, stocks
 from shop.domain.inventory import Batch, Stock
@@ -15,7 +16,7 @@ from shop.domain.kernel import Sku
 
 _BATCH_COLUMNS = ("quantity", "eta", "allocated")
 
-STOCK_BY_SKU: Select[Any] = (
+_STOCK_BY_SKU: Select[Any] = (
     select(
         stocks.c.sku,
         stocks.c.version,
@@ -29,20 +30,25 @@ STOCK_BY_SKU: Select[Any] = (
     .order_by(batches.c.id)
 )
 _BATCH_SKU = select(batches.c.sku).where(batches.c.reference == bindparam("reference"))
-STOCK_BY_BATCH: Select[Any] = (
-    select(*STOCK_BY_SKU.selected_columns)
+STOCK_BY_SKU = Direct(_STOCK_BY_SKU)
+STOCK_BY_BATCH = Direct(
+    select(*_STOCK_BY_SKU.selected_columns)
     .select_from(stocks.outerjoin(batches, batches.c.sku == stocks.c.sku))
     .where(stocks.c.sku == _BATCH_SKU.scalar_subquery())
     .order_by(batches.c.id)
 )
-_INSERT_STOCK: Insert = insert(stocks).values(sku=bindparam("sku"), version=bindparam("version"))
-_BUMP_STOCK: Update = (
+_INSERT_STOCK = Direct(insert(stocks).values(sku=bindparam("sku"), version=bindparam("version")))
+_STOCK_VERSION = (
     update(stocks)
     .where(stocks.c.sku == bindparam("key"), stocks.c.version == bindparam("read_version"))
     .values(version=bindparam("version"))
 )
-_INSERT_BATCH: Insert = insert(batches)
-_UPDATE_BATCH: Update = (
+_BUMP_STOCK = Direct(_STOCK_VERSION)
+_BATCH_ROWS = insert(batches).values(
+    {name: bindparam(name) for name in ("reference", "sku", *_BATCH_COLUMNS)}
+)
+_INSERT_BATCH = Direct(_BATCH_ROWS)
+_UPDATE_BATCH = Direct(
     update(batches)
     .where(batches.c.reference == bindparam("key"))
     .values({name: bindparam(name) for name in _BATCH_COLUMNS})
@@ -52,13 +58,13 @@ _UPDATE_BATCH: Update = (
 # On PostgreSQL the version bump and the first part's write share one statement (a data-modifying
 # WITH): the part is written only if the root was still as read, so the statement's row count
 # says both whether it conflicted and whether the part was written. SQLite has no such WITH.
-_BUMPED_STOCK = _BUMP_STOCK.returning(stocks.c.sku).cte("bumped")
-_BUMP_AND_UPDATE_BATCH: Update = (
+_BUMPED_STOCK = _STOCK_VERSION.returning(stocks.c.sku).cte("bumped")
+_BUMP_AND_UPDATE_BATCH = Direct(
     update(batches)
     .where(batches.c.reference == bindparam("part"), batches.c.sku == _BUMPED_STOCK.c.sku)
     .values({name: bindparam(name) for name in _BATCH_COLUMNS})
 )
-_BUMP_AND_INSERT_BATCH: Insert = (
+_BUMP_AND_INSERT_BATCH = Direct(
     insert(batches)
     .from_select(
         ["reference", "sku", *_BATCH_COLUMNS],
@@ -102,7 +108,7 @@ def _batch_row(batch: Batch) -> Row:
 def write_new_stock(connection: Connection, stock: Stock) -> Record:
     """Insert a stock and its batches; its record as now stored."""
     stock.version = 1
-    connection.execute(_INSERT_STOCK, {"sku": stock.sku, "version": 1})
+    _INSERT_STOCK.run(connection, {"sku": stock.sku, "version": 1})
     rows = {batch.reference: _batch_row(batch) for batch in stock.batches}
     if rows:
         _insert_batches(connection, stock.sku, rows)
@@ -110,9 +116,11 @@ def write_new_stock(connection: Connection, stock: Stock) -> Record:
 
 
 def _insert_batches(connection: Connection, sku: str, rows: Mapping[Any, Row]) -> None:
-    connection.execute(
-        _INSERT_BATCH, [{"reference": ref, "sku": sku, **row} for ref, row in rows.items()]
-    )
+    parameters = [{"reference": ref, "sku": sku, **row} for ref, row in rows.items()]
+    if len(parameters) == 1:
+        _INSERT_BATCH.run(connection, parameters[0])
+    else:
+        connection.execute(_BATCH_ROWS, parameters)
 
 
 def write_stock(
@@ -148,4 +156,4 @@ def write_stock(
     if added:
         _insert_batches(connection, stock.sku, added)
     for reference, row in changed.items():
-        connection.execute(_UPDATE_BATCH, {"key": reference, **row})
+        _UPDATE_BATCH.run(connection, {"key": reference, **row})

@@ -16,8 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, TextClause, bindparam, text
+from sqlalchemy import Connection, Table, bindparam, text
 from sqlalchemy.dialects import postgresql
+
+from seedwork.sqlalchemy.direct import Direct
 
 Row = Mapping[str, Any]
 
@@ -92,7 +94,7 @@ class ViewWrites:
                 parameters.update(_parameters(f"u{n}a", each.first, each.rows))
                 if each.then is not None:
                     parameters.update(_parameters(f"u{n}b", *each.then))
-            self.connection.execute(_fused(shapes), parameters)
+            _fused(shapes).run(self.connection, parameters)
 
 
 def _keys(shape: Shape, rows: Sequence[Row]) -> frozenset[tuple[str, tuple[Any, ...]]]:
@@ -101,7 +103,7 @@ def _keys(shape: Shape, rows: Sequence[Row]) -> frozenset[tuple[str, tuple[Any, 
 
 
 @functools.lru_cache(maxsize=256)
-def _fused(shapes: tuple[tuple[Shape, Shape | None], ...]) -> TextClause:
+def _fused(shapes: tuple[tuple[Shape, Shape | None], ...]) -> Direct:
     """Several upserts (each maybe with its second table) as one statement (PostgreSQL)."""
     parts: list[str] = []
     binds: list[Any] = []
@@ -116,7 +118,7 @@ def _fused(shapes: tuple[tuple[Shape, Shape | None], ...]) -> TextClause:
             )
             parts.append(f"{b} AS ({_insert(second, b, source)})")
             binds += _binds(second, b)
-    return text(f"WITH {', '.join(parts)} SELECT 1").bindparams(*binds)
+    return Direct(text(f"WITH {', '.join(parts)} SELECT 1").bindparams(*binds))
 
 
 def upsert(
@@ -132,15 +134,15 @@ def upsert(
     parameters = _parameters("a", first, rows)
     if then is None:
         statement = _statement(first, None, False)
-        return connection.execute(statement, parameters).first() is not None
+        return statement.run(connection, parameters).first() is not None
     second, second_rows = then
     parameters.update(_parameters("b", second, second_rows))
     if connection.dialect.name == "postgresql":
-        connection.execute(_statement(first, second, True), parameters)
+        _statement(first, second, True).run(connection, parameters)
         return True
-    if connection.execute(_statement(first, None, False), parameters).first() is None:
+    if _statement(first, None, False).run(connection, parameters).first() is None:
         return False
-    connection.execute(_statement(second, None, False, prefix="b"), parameters)
+    _statement(second, None, False, prefix="b").run(connection, parameters)
     return True
 
 
@@ -151,11 +153,11 @@ def _parameters(prefix: str, shape: Shape, rows: Sequence[Row]) -> dict[str, Any
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(first: Shape, second: Shape | None, fused: bool, prefix: str = "a") -> TextClause:
+def _statement(first: Shape, second: Shape | None, fused: bool, prefix: str = "a") -> Direct:
     """The upsert of ``first`` alone, or fused with ``second`` in one statement (PostgreSQL)."""
     if second is None:
         sql = _insert(first, prefix, _values(first, prefix, cast=False)) + " RETURNING 1"
-        return text(sql).bindparams(*_binds(first, prefix))
+        return Direct(text(sql).bindparams(*_binds(first, prefix)))
     assert fused
     source = (
         f"SELECT * FROM (VALUES {_values(second, 'b', cast=True)})"
@@ -163,7 +165,7 @@ def _statement(first: Shape, second: Shape | None, fused: bool, prefix: str = "a
     )
     applied = _insert(first, "a", _values(first, "a", cast=False)) + " RETURNING 1"
     sql = f"WITH applied AS ({applied}) {_insert(second, 'b', source)}"
-    return text(sql).bindparams(*_binds(first, "a"), *_binds(second, "b"))
+    return Direct(text(sql).bindparams(*_binds(first, "a"), *_binds(second, "b")))
 
 
 def _insert(shape: Shape, prefix: str, source: str) -> str:

@@ -1,0 +1,213 @@
+"""Hot statements compiled once and run straight on the driver's cursor (ADR 0014).
+
+SQLAlchemy's ``Connection.execute`` costs about 130 µs of CPU per statement over psycopg on
+the machines the benchmarks run on (a cache-key walk, parameter processing, an execution
+context, a new cursor, result metadata), where the driver alone costs about 60: on a
+transaction of eight short statements that is most of the time spent. A ``Direct`` statement
+is compiled once per dialect; when nothing in it needs SQLAlchemy at execution time (no type
+processors, no Python-side defaults, no expanding parameters) and nobody listens to the
+connection's statement events, it runs on a cursor kept with the driver connection and
+returns plain tuples. Otherwise (another driver, SQLite, a listener, a transaction not
+begun) it runs through ``Connection.execute`` with the same result: the fallback is the
+reference behaviour, and the tests run both.
+
+Driver errors are translated by SQLAlchemy's own handler, so callers see the same
+``sqlalchemy.exc`` errors (and a lost connection is invalidated) on either path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, cast
+
+import attrs
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+#: Statement options the driver path honours anyway (psycopg always counts rows).
+_HARMLESS_OPTIONS = {"preserve_rowcount"}
+
+#: The driver's status of a result that has rows (libpq's PGRES_TUPLES_OK).
+_TUPLES = 2
+
+#: Where a driver connection keeps the cursor direct statements reuse (its pool ``info``).
+_CURSOR = "seedwork.direct.cursor"
+
+
+class Rows:
+    """A statement's rows (plain tuples), all fetched, and its row count (of a write: what
+    an UPDATE, DELETE or INSERT touched)."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def all(self) -> list[Any]:
+        """Every row."""
+        return self.rows
+
+    def first(self) -> Any | None:
+        """The first row, or None."""
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any | None:
+        """The first column of the first row, or None."""
+        return self.rows[0][0] if self.rows else None
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row."""
+        if len(self.rows) != 1:
+            raise LookupError(f"expected one row, got {len(self.rows)}")
+        return self.rows[0][0]
+
+
+@attrs.define
+class Plan:
+    """A statement as the driver runs it: its SQL, the values it binds itself, the
+    conversions of its parameters and (learnt from its first rows) of its columns."""
+
+    sql: str
+    fixed: Mapping[str, Any]
+    bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    result_types: tuple[Any, ...]
+    result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+    def parameters(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """What the driver binds: the fixed values, the given ones, converted."""
+        values = {**self.fixed, **given} if given else dict(self.fixed)
+        for name, process in self.bind_processors:
+            if name in values:
+                values[name] = process(values[name])
+        return values
+
+    def rows(self, dialect: Dialect, cursor: Any) -> list[Any]:
+        """The cursor's rows, each column converted as SQLAlchemy would."""
+        rows = cursor.fetchall()
+        processors = self.result_processors
+        if processors is None:  # the first rows: the columns' wire types are known now
+            processors = self.result_processors = _result_processors(
+                dialect, self.result_types, cursor.description
+            )
+        if processors:
+            pairs = [zip(processors, row, strict=True) for row in rows]
+            rows = [tuple(v if p is None else p(v) for p, v in pair) for pair in pairs]
+        return list(rows)
+
+
+class Direct:
+    """A Core statement (built once, at import) that runs on the driver when it can."""
+
+    __slots__ = ("_compiled_for", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled_for: tuple[Dialect, Plan | None] | None = None
+
+    def plan(self, dialect: Dialect) -> Plan | None:
+        """How the driver runs this statement on ``dialect``, or None when only SQLAlchemy can
+        (a processor, a default, an expanding parameter, or a driver other than psycopg)."""
+        compiled_for = self._compiled_for
+        if compiled_for is None or compiled_for[0] is not dialect:
+            compiled_for = (dialect, _plan(self.statement, dialect))
+            self._compiled_for = compiled_for
+        return compiled_for[1]
+
+    def run(self, connection: Connection, parameters: Mapping[str, Any] | None = None) -> Rows:
+        """Execute with ``parameters`` (one row of them) in the connection's transaction."""
+        plan = self.plan(connection.dialect)
+        if plan is None or not _bare(connection):
+            return _through_sqlalchemy(connection, self.statement, parameters)
+        values = plan.parameters(parameters)
+        fairy = connection.connection
+        driver: Any = fairy.driver_connection
+        cursor = fairy.info.get(_CURSOR)
+        if cursor is None or cursor.closed or cursor.connection is not driver:
+            cursor = fairy.info[_CURSOR] = driver.cursor()
+        try:
+            cursor.execute(plan.sql, values)
+            returned = cursor.pgresult is not None and cursor.pgresult.status == _TUPLES
+            rows = plan.rows(connection.dialect, cursor) if returned else []
+        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy does, and raised
+            connection._handle_dbapi_exception(error, plan.sql, values, cursor, None)
+        return Rows(rows, cursor.rowcount)
+
+
+def _through_sqlalchemy(
+    connection: Connection, statement: Executable, parameters: Mapping[str, Any] | None
+) -> Rows:
+    result = connection.execute(statement, parameters)
+    rows = [tuple(row) for row in result] if result.returns_rows else []
+    return Rows(rows, result.rowcount)
+
+
+def _bare(connection: Connection) -> bool:
+    """Whether a statement may bypass the connection: nobody listens to its statements, and
+    no schema is translated, and its transaction (and savepoint, if any) is begun and not
+    failed."""
+    if connection._has_events or connection.engine._has_events:
+        return False
+    if "schema_translate_map" in connection.get_execution_options():
+        return False
+    transaction = connection.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return False
+    nested = connection.get_nested_transaction()
+    return nested is None or nested.is_active
+
+
+def _plan(statement: Executable, dialect: Dialect) -> Plan | None:
+    if dialect.driver != "psycopg" or dialect.is_async:
+        return None
+    compiled = cast(ClauseElement, statement).compile(dialect=dialect)
+    if not isinstance(compiled, SQLCompiler) or not _plain(compiled):
+        return None
+    names = compiled.bind_names
+    fixed = {names[bind]: bind.effective_value for bind in compiled.binds.values()
+             if not bind.required}  # fmt: skip
+    processors = compiled._bind_processors  # by bind name, only those that convert
+    return Plan(
+        sql=compiled.string,
+        fixed=fixed,
+        bind_processors=tuple(processors.items()),  # type: ignore[arg-type]
+        result_types=tuple(column.type for column in compiled._result_columns),
+    )
+
+
+def _plain(compiled: SQLCompiler) -> bool:
+    """Whether the driver can run ``compiled`` with its parameters converted: SQLAlchemy has
+    nothing else to do at execution time."""
+    if (
+        compiled.positional
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.escaped_bind_names
+        or set(compiled.execution_options) - _HARMLESS_OPTIONS
+    ):
+        return False
+    return not any(bind.callable is not None or bind.expanding for bind in compiled.binds.values())
+
+
+def _result_processors(
+    dialect: Dialect, types: Sequence[Any], description: Sequence[Any]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column's conversion (none: an empty tuple), decided by its type and, as SQLAlchemy
+    decides it, the driver's type code for it."""
+    if len(types) != len(description):  # text without declared columns: nothing to convert
+        return ()
+    processors = tuple(
+        type_._cached_result_processor(dialect, column.type_code)
+        for type_, column in zip(types, description, strict=True)
+    )
+    return processors if any(p is not None for p in processors) else ()
