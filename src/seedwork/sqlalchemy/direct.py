@@ -17,6 +17,7 @@ Driver errors are translated by SQLAlchemy's own handler, so callers see the sam
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -80,6 +81,7 @@ class Plan:
     fixed: Mapping[str, Any]
     bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
     result_types: tuple[Any, ...]
+    row_type: Callable[..., Any] | None = None  # rows by column name too, when asked for
     result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
 
     def parameters(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -101,16 +103,20 @@ class Plan:
         if processors:
             pairs = [zip(processors, row, strict=True) for row in rows]
             rows = [tuple(v if p is None else p(v) for p, v in pair) for pair in pairs]
+        if self.row_type is not None:
+            return [self.row_type(*row) for row in rows]
         return list(rows)
 
 
 class Direct:
-    """A Core statement (built once, at import) that runs on the driver when it can."""
+    """A Core statement (built once, at import) that runs on the driver when it can; with
+    ``named``, its rows' columns can be read by name too (as SQLAlchemy's rows can)."""
 
-    __slots__ = ("_compiled_for", "statement")
+    __slots__ = ("_compiled_for", "named", "statement")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Executable, *, named: bool = False) -> None:
         self.statement = statement
+        self.named = named
         self._compiled_for: tuple[Dialect, Plan | None] | None = None
 
     def plan(self, dialect: Dialect) -> Plan | None:
@@ -118,7 +124,7 @@ class Direct:
         (a processor, a default, an expanding parameter, or a driver other than psycopg)."""
         compiled_for = self._compiled_for
         if compiled_for is None or compiled_for[0] is not dialect:
-            compiled_for = (dialect, _plan(self.statement, dialect))
+            compiled_for = (dialect, _plan(self.statement, dialect, self.named))
             self._compiled_for = compiled_for
         return compiled_for[1]
 
@@ -126,7 +132,7 @@ class Direct:
         """Execute with ``parameters`` (one row of them) in the connection's transaction."""
         plan = self.plan(connection.dialect)
         if plan is None or not _bare(connection):
-            return _through_sqlalchemy(connection, self.statement, parameters)
+            return _through_sqlalchemy(connection, self.statement, parameters, self.named)
         values = plan.parameters(parameters)
         fairy = connection.connection
         driver: Any = fairy.driver_connection
@@ -143,10 +149,15 @@ class Direct:
 
 
 def _through_sqlalchemy(
-    connection: Connection, statement: Executable, parameters: Mapping[str, Any] | None
+    connection: Connection,
+    statement: Executable,
+    parameters: Mapping[str, Any] | None,
+    named: bool,
 ) -> Rows:
     result = connection.execute(statement, parameters)
-    rows = [tuple(row) for row in result] if result.returns_rows else []
+    rows: list[Any] = []
+    if result.returns_rows:
+        rows = list(result) if named else [tuple(row) for row in result]
     return Rows(rows, result.rowcount)
 
 
@@ -165,7 +176,7 @@ def _bare(connection: Connection) -> bool:
     return nested is None or nested.is_active
 
 
-def _plan(statement: Executable, dialect: Dialect) -> Plan | None:
+def _plan(statement: Executable, dialect: Dialect, named: bool) -> Plan | None:
     if dialect.driver != "psycopg" or dialect.is_async:
         return None
     compiled = cast(ClauseElement, statement).compile(dialect=dialect)
@@ -180,7 +191,14 @@ def _plan(statement: Executable, dialect: Dialect) -> Plan | None:
         fixed=fixed,
         bind_processors=tuple(processors.items()),  # type: ignore[arg-type]
         result_types=tuple(column.type for column in compiled._result_columns),
+        row_type=_row_type(compiled) if named else None,
     )
+
+
+def _row_type(compiled: SQLCompiler) -> Callable[..., Any]:
+    """A tuple type whose fields are the statement's column names."""
+    names = [column.keyname for column in compiled._result_columns]
+    return namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
 
 def _plain(compiled: SQLCompiler) -> bool:

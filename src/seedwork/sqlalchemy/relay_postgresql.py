@@ -22,6 +22,7 @@ import attrs
 from sqlalchemy import Connection, Engine, Row, Select, Table, func, select, true, update
 
 from seedwork.sqlalchemy.commit_listener import CommitListener
+from seedwork.sqlalchemy.direct import Direct
 from seedwork.sqlalchemy.relay_claim import Publish, PublishFailed
 from seedwork.sqlalchemy.tables import wake_channel
 
@@ -47,12 +48,12 @@ def take_turn(outbox: Table, *, wait: bool) -> Select[Any]:
 class OutboxStatements:
     """The statements one relay runs, built once per relay."""
 
-    take_turn: dict[bool, Select[Any]]  # by whether to wait for the turn: true once it is ours
-    claim_and_mark: Select[Any]  # claimed rows, each with ``held`` (see below)
+    take_turn: dict[bool, Direct]  # by whether to wait for the turn: true once it is ours
+    claim_and_mark: Direct  # claimed rows, each with ``held`` (see below)
     # Without waiting, the turn and the claim in one statement (one round trip fewer on the
     # path every message takes): ``ok`` on every row, one row of NULLs besides it when no row
     # was claimed; nothing is claimed unless the turn was taken first (the claim's condition).
-    try_claim_and_mark: Select[Any]
+    try_claim_and_mark: Direct
 
     @classmethod
     def build(cls, outbox: Table, batch_size: int) -> OutboxStatements:
@@ -91,15 +92,21 @@ class OutboxStatements:
             )
 
         return cls(
-            take_turn={wait: take_turn(outbox, wait=wait) for wait in (True, False)},
-            claim_and_mark=select(claimed.c.id, claimed.c.type, claimed.c.envelope, held(claimed)),
-            try_claim_and_mark=select(
-                turn.c.ok,
-                claimed_in_turn.c.id,
-                claimed_in_turn.c.type,
-                claimed_in_turn.c.envelope,
-                held(claimed_in_turn),
-            ).select_from(turn.outerjoin(claimed_in_turn, true())),
+            take_turn={wait: Direct(take_turn(outbox, wait=wait)) for wait in (True, False)},
+            claim_and_mark=Direct(
+                select(claimed.c.id, claimed.c.type, claimed.c.envelope, held(claimed)),
+                named=True,
+            ),
+            try_claim_and_mark=Direct(
+                select(
+                    turn.c.ok,
+                    claimed_in_turn.c.id,
+                    claimed_in_turn.c.type,
+                    claimed_in_turn.c.envelope,
+                    held(claimed_in_turn),
+                ).select_from(turn.outerjoin(claimed_in_turn, true())),
+                named=True,
+            ),
         )
 
 
@@ -129,11 +136,11 @@ class PostgresqlClaim:
             with connection.begin():
                 rows: list[Row[Any]]
                 if wait:
-                    if not connection.execute(self._statements.take_turn[True]).scalar():
+                    if not self._statements.take_turn[True].run(connection).scalar():
                         return None
-                    rows = list(connection.execute(self._statements.claim_and_mark))
+                    rows = self._statements.claim_and_mark.run(connection).all()
                 else:
-                    rows = list(connection.execute(self._statements.try_claim_and_mark))
+                    rows = self._statements.try_claim_and_mark.run(connection).all()
                     if not rows[0].ok:
                         return None
                     rows = [row for row in rows if row.id is not None]

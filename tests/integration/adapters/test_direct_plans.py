@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.dialects.postgresql import psycopg
 
 from seedwork.sqlalchemy.direct import Direct
+from seedwork.sqlalchemy.relay_postgresql import OutboxStatements
 from seedwork.sqlalchemy.uow_dialects import PostgresqlDialect
 from shop.adapters import repositories, tables
 from shop.adapters.records import orders, stocks
@@ -34,3 +35,11 @@ def test_the_outbox_insert_runs_on_the_driver(notify: bool, durable: bool) -> No
     outbox = tables.seedwork_tables.outbox
     statement = PostgresqlDialect().outbox_statement(outbox, 3, notify=notify, durable=durable)
     assert statement.plan(DIALECT) is not None
+
+
+def test_the_relays_claims_run_on_the_driver() -> None:
+    statements = OutboxStatements.build(tables.seedwork_tables.outbox, batch_size=500)
+    claims = [*statements.take_turn.values(), statements.claim_and_mark]
+    assert all(
+        claim.plan(DIALECT) is not None for claim in [*claims, statements.try_claim_and_mark]
+    )

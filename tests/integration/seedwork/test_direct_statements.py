@@ -232,3 +232,11 @@ def test_a_literal_in_the_sql_is_not_a_parameter(db: Engine) -> None:
         Direct(INSERT).run(connection, _row("100%"))
         Direct(INSERT).run(connection, _row("100 percent"))
         assert Direct(statement).run(connection).all() == [("100%",)]
+
+
+def test_named_rows_are_read_by_column_name_on_either_path(db: Engine) -> None:
+    named = Direct(select(things.c.name, things.c.count.label("how_many")), named=True)
+    with db.connect() as connection, connection.begin():
+        Direct(INSERT).run(connection, _row("counted", count=3))
+        (row,) = named.run(connection).all()
+        assert (row.name, row.how_many) == ("counted", 3) == tuple(row)
