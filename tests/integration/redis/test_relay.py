@@ -266,6 +266,24 @@ def test_publish_or_wake_leaves_a_backlogs_events_to_the_loop(
     assert [m["payload"]["reference"] for m in published] == ["s1", "s2"]
 
 
+def test_a_backlogs_commits_are_gathered_into_one_round_of_the_loop(
+    world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
+):
+    relay = make_relay(poll_interval=30, gather=0.5)
+    with looping(relay):
+        eventually(lambda: relay.rounds >= 1)  # drained what there was: now it waits 30 s
+        rounds = relay.rounds
+        for n in range(3):  # a lane working through a backlog: each commit wakes the loop
+            world.bus.handle(AddStock(reference=f"s{n}", quantity=1))
+            with context.following(True):
+                relay.publish_or_wake()
+        eventually(lambda: len(stream_messages(redis, channels.events_stream)) == 3, timeout=3)
+        time.sleep(0.2)  # a second round, if the loop were to start one, starts now
+        assert relay.rounds == rounds + 1
+    published = stream_messages(redis, channels.events_stream)
+    assert [m["payload"]["reference"] for m in published] == ["s0", "s1", "s2"]
+
+
 def test_the_relay_marks_rows_sent_without_waiting_for_the_wal_flush(
     world: World, make_relay: Callable[..., OutboxRelay], redis: Redis, channels: Channels
 ):
