@@ -133,7 +133,10 @@ class Direct:
         plan = self.plan(connection.dialect)
         if plan is None or not _bare(connection):
             return _through_sqlalchemy(connection, self.statement, parameters, self.named)
-        values = plan.parameters(parameters)
+        try:
+            values = plan.parameters(parameters)
+        except Exception as error:  # noqa: BLE001 - a StatementError, as SQLAlchemy raises it
+            connection._handle_dbapi_exception(error, plan.sql, parameters, None, None)
         fairy = connection.connection
         driver: Any = fairy.driver_connection
         cursor = fairy.info.get(_CURSOR)
@@ -143,7 +146,9 @@ class Direct:
             cursor.execute(plan.sql, values)
             returned = cursor.pgresult is not None and cursor.pgresult.status == _TUPLES
             rows = plan.rows(connection.dialect, cursor) if returned else []
-        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy does, and raised
+        # Translated as SQLAlchemy does, and raised; an exit exception (a timeout's, a
+        # kill's) midway invalidates the connection, as Connection.execute does.
+        except BaseException as error:  # noqa: BLE001
             connection._handle_dbapi_exception(error, plan.sql, values, cursor, None)
         return Rows(rows, cursor.rowcount)
 
@@ -166,6 +171,9 @@ def _bare(connection: Connection) -> bool:
     no schema is translated, and its transaction (and savepoint, if any) is begun and not
     failed."""
     if connection._has_events or connection.engine._has_events:
+        return False
+    dialect = connection.dialect
+    if dialect._has_events and dialect.dispatch.do_execute:  # a dialect event: not the engine's
         return False
     if "schema_translate_map" in connection.get_execution_options():
         return False
