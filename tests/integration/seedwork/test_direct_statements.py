@@ -303,3 +303,12 @@ def test_a_statement_interrupted_midway_invalidates_its_connection(postgres_url:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         engine.dispose()
+
+
+def test_an_insert_without_returning_answers_no_rows(db: Engine) -> None:
+    # On PostgreSQL the INSERT is compiled with an implicit RETURNING of the new id, for
+    # SQLAlchemy's inserted_primary_key: its row is not the statement's.
+    statement = insert(things).values({n: bindparam(n) for n in _COLUMNS})
+    with db.connect() as connection, connection.begin():
+        answered, expected = _both(connection, statement, _row("unreturned"))
+    assert answered[0] == expected[0] == []
