@@ -4,6 +4,7 @@ and either way they answer exactly as ``Connection.execute`` does."""
 from __future__ import annotations
 
 import enum
+import logging
 import signal
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -312,3 +313,16 @@ def test_an_insert_without_returning_answers_no_rows(db: Engine) -> None:
     with db.connect() as connection, connection.begin():
         answered, expected = _both(connection, statement, _row("unreturned"))
     assert answered[0] == expected[0] == []
+
+
+def test_the_engines_statement_log_shows_every_direct_statement(
+    db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")  # as echo=True does
+    with db.connect() as connection, connection.begin():
+        Direct(INSERT).run(connection, _row("logged"))
+        assert Direct(BY_NAME).run(connection, {"name": "logged"}).first() is not None
+    logged = [
+        r.getMessage().split()[0] for r in caplog.records if "direct_things" in r.getMessage()
+    ]
+    assert logged == ["INSERT", "SELECT"]
