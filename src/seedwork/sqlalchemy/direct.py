@@ -184,8 +184,8 @@ def _bare(connection: Connection) -> bool:
     """Whether a statement may bypass the connection: nobody listens to its statements, and
     no schema is translated, and its transaction (and savepoint, if any) is begun and not
     failed."""
-    if connection._has_events or connection.engine._has_events:
-        return False
+    if connection._has_events or connection.engine._has_events or connection._echo:
+        return False  # a listener, or the engine's statement log (echo), is watching
     dialect = connection.dialect
     if dialect._has_events and dialect.dispatch.do_execute:  # a dialect event: not the engine's
         return False
