@@ -24,7 +24,7 @@ from typing import Any, cast
 import attrs
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql import ClauseElement, Executable, Insert, Update, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 
 #: Statement options the driver path honours anyway (psycopg always counts rows).
@@ -83,6 +83,12 @@ class Plan:
     result_types: tuple[Any, ...]
     row_type: Callable[..., Any] | None = None  # rows by column name too, when asked for
     result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+    #: Whether its rows are the statement's (not an implicit RETURNING's, which SQLAlchemy
+    #: reads for ``inserted_primary_key`` and does not answer).
+    answers_rows: bool = True
+    #: Columns its INSERT or UPDATE leaves out: a parameter naming one is written too by
+    #: ``Connection.execute`` (which compiles with the parameters' keys).
+    unset: frozenset[str] = frozenset()
 
     def parameters(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """What the driver binds: the fixed values, the given ones, converted."""
@@ -131,9 +137,16 @@ class Direct:
     def run(self, connection: Connection, parameters: Mapping[str, Any] | None = None) -> Rows:
         """Execute with ``parameters`` (one row of them) in the connection's transaction."""
         plan = self.plan(connection.dialect)
-        if plan is None or not _bare(connection):
+        if (
+            plan is None
+            or not _bare(connection)
+            or (plan.unset and parameters and not plan.unset.isdisjoint(parameters))
+        ):
             return _through_sqlalchemy(connection, self.statement, parameters, self.named)
-        values = plan.parameters(parameters)
+        try:
+            values = plan.parameters(parameters)
+        except Exception as error:  # noqa: BLE001 - a StatementError, as SQLAlchemy raises it
+            connection._handle_dbapi_exception(error, plan.sql, parameters, None, None)
         fairy = connection.connection
         driver: Any = fairy.driver_connection
         cursor = fairy.info.get(_CURSOR)
@@ -141,9 +154,15 @@ class Direct:
             cursor = fairy.info[_CURSOR] = driver.cursor()
         try:
             cursor.execute(plan.sql, values)
-            returned = cursor.pgresult is not None and cursor.pgresult.status == _TUPLES
+            returned = (
+                plan.answers_rows
+                and cursor.pgresult is not None
+                and cursor.pgresult.status == _TUPLES
+            )
             rows = plan.rows(connection.dialect, cursor) if returned else []
-        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy does, and raised
+        # Translated as SQLAlchemy does, and raised; an exit exception (a timeout's, a
+        # kill's) midway invalidates the connection, as Connection.execute does.
+        except BaseException as error:  # noqa: BLE001
             connection._handle_dbapi_exception(error, plan.sql, values, cursor, None)
         return Rows(rows, cursor.rowcount)
 
@@ -165,7 +184,10 @@ def _bare(connection: Connection) -> bool:
     """Whether a statement may bypass the connection: nobody listens to its statements, and
     no schema is translated, and its transaction (and savepoint, if any) is begun and not
     failed."""
-    if connection._has_events or connection.engine._has_events:
+    if connection._has_events or connection.engine._has_events or connection._echo:
+        return False  # a listener, or the engine's statement log (echo), is watching
+    dialect = connection.dialect
+    if dialect._has_events and dialect.dispatch.do_execute:  # a dialect event: not the engine's
         return False
     if "schema_translate_map" in connection.get_execution_options():
         return False
@@ -192,7 +214,19 @@ def _plan(statement: Executable, dialect: Dialect, named: bool) -> Plan | None:
         bind_processors=tuple(processors.items()),  # type: ignore[arg-type]
         result_types=tuple(column.type for column in compiled._result_columns),
         row_type=_row_type(compiled) if named else None,
+        answers_rows=not compiled.implicit_returning or bool(getattr(statement, "_returning", ())),
+        unset=_unset(compiled.statement),
     )
+
+
+def _unset(statement: Any) -> frozenset[str]:
+    """The columns an INSERT ... VALUES or an UPDATE (or one in its WITH) leaves out."""
+    unset: set[str] = set()
+    for element in visitors.iterate(statement):
+        if isinstance(element, Update) or (isinstance(element, Insert) and element.select is None):
+            given = {getattr(key, "key", key) for key in element._values or ()}
+            unset.update(column.key for column in element.table.c if column.key not in given)
+    return frozenset(unset)
 
 
 def _row_type(compiled: SQLCompiler) -> Callable[..., Any]:

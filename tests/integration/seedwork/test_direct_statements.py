@@ -4,6 +4,8 @@ and either way they answer exactly as ``Connection.execute`` does."""
 from __future__ import annotations
 
 import enum
+import logging
+import signal
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,7 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from seedwork.sqlalchemy.direct import Direct
 
@@ -240,3 +242,87 @@ def test_named_rows_are_read_by_column_name_on_either_path(db: Engine) -> None:
         Direct(INSERT).run(connection, _row("counted", count=3))
         (row,) = named.run(connection).all()
         assert (row.name, row.how_many) == ("counted", 3) == tuple(row)
+
+
+def test_a_listener_on_the_drivers_execute_sees_every_direct_statement(db: Engine) -> None:
+    # ``do_execute`` is a dialect event: it flags the dialect, not the engine or connection.
+    seen: list[str] = []
+
+    def execute(_cursor: Any, sql: str, *_: Any) -> None:
+        seen.append(sql)  # None: the driver executes it as usual
+
+    event.listen(db, "do_execute", execute)
+    try:
+        with db.connect() as connection, connection.begin():
+            Direct(INSERT).run(connection, _row("watched"))
+            assert Direct(BY_NAME).run(connection, {"name": "watched"}).first() is not None
+    finally:
+        event.remove(db, "do_execute", execute)
+    assert [sql.split()[0] for sql in seen if "direct_things" in sql] == ["INSERT", "SELECT"]
+
+
+def test_a_value_its_type_cannot_convert_is_sqlalchemys_statement_error(db: Engine) -> None:
+    # Upper's bind processor calls .upper(): an int cannot be converted.
+    with db.connect() as connection, connection.begin():
+        with pytest.raises(StatementError) as raised:
+            Direct(INSERT).run(connection, _row("unconvertible", shout=5))
+        assert isinstance(raised.value.orig, AttributeError)
+
+
+def test_a_parameter_naming_a_column_is_set_as_sqlalchemy_sets_it(db: Engine) -> None:
+    # An UPDATE's parameters that name a column its values() leave out are SET too.
+    with db.connect() as connection, connection.begin():
+        Direct(INSERT).run(connection, _row("dated"))
+        Direct(COUNT_UP).run(connection, {"which": "dated", "to": 1, "made": date(2020, 1, 2)})
+        made = Direct(select(things.c.made)).run(connection).scalar()
+    assert made == date(2020, 1, 2)
+
+
+class _Interrupted(BaseException):
+    """Raised from a signal handler, as a worker's timeout or a greenlet's kill raises."""
+
+
+def test_a_statement_interrupted_midway_invalidates_its_connection(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+
+    def interrupt(*_: Any) -> None:
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with engine.connect() as connection:
+            connection.begin()
+            Direct(text("SELECT 1")).run(connection)
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            with pytest.raises(_Interrupted):
+                Direct(text("SELECT pg_sleep(2)")).run(connection)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            # As Connection.execute leaves it: invalidated, the driver connection mid-command.
+            assert connection.invalidated
+            connection.rollback()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        engine.dispose()
+
+
+def test_an_insert_without_returning_answers_no_rows(db: Engine) -> None:
+    # On PostgreSQL the INSERT is compiled with an implicit RETURNING of the new id, for
+    # SQLAlchemy's inserted_primary_key: its row is not the statement's.
+    statement = insert(things).values({n: bindparam(n) for n in _COLUMNS})
+    with db.connect() as connection, connection.begin():
+        answered, expected = _both(connection, statement, _row("unreturned"))
+    assert answered[0] == expected[0] == []
+
+
+def test_the_engines_statement_log_shows_every_direct_statement(
+    db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")  # as echo=True does
+    with db.connect() as connection, connection.begin():
+        Direct(INSERT).run(connection, _row("logged"))
+        assert Direct(BY_NAME).run(connection, {"name": "logged"}).first() is not None
+    logged = [
+        r.getMessage().split()[0] for r in caplog.records if "direct_things" in r.getMessage()
+    ]
+    assert logged == ["INSERT", "SELECT"]
