@@ -15,6 +15,7 @@ import attrs
 import pytest
 from sqlalchemy import Engine, event
 
+from seedwork.sqlalchemy.direct import Direct
 from shop.adapters import tables as db
 from shop.adapters.database import create_database_engine
 from shop.bootstrap import Shop, bootstrap
@@ -164,3 +165,24 @@ def test_the_http_order_story_is_at_most_five_transactions_answers_included(
     assert placed.get_json()["status"] == "confirmed"
     assert placed.get_json()["lines"][0]["batch_reference"] == "b-1"
     assert placed.get_json() == client.get(f"/orders/{order_id}").get_json()
+
+
+def test_with_nobody_listening_every_hot_statement_runs_on_the_driver(shop: Shop) -> None:
+    # The budgets above count through a listener, which sends statements through SQLAlchemy;
+    # without one, none of the statements of these operations may fall back (ADR 0014).
+    before = Direct.fallback_counts()
+    shop.bus.handle(c.AddBatch(reference="b-now", sku="LAMP", quantity=10))
+    shop.bus.handle(c.AddBatch(reference="b-later", sku="LAMP", quantity=10, eta=date(2027, 1, 5)))
+    draft(shop, "o-1", 5)
+    shop.bus.handle(c.PlaceOrder(order_id="o-1"))
+    shop.bus.handle(c.ChangeBatchQuantity(reference="b-now", quantity=3))  # the line moves
+    client = create_app(shop=shop).test_client()
+    created = client.post("/orders", json={"customer_id": "c-1"})
+    order_id = created.get_json()["order_id"]
+    client.post(f"/orders/{order_id}/lines", json={"sku": "LAMP", "quantity": 2})
+    address = {"street": "1 Main St", "city": "Berlin", "postcode": "10115", "country": "DE"}
+    client.put(f"/orders/{order_id}/shipping-address", json=address)
+    assert client.post(f"/orders/{order_id}/place").status_code == 202
+    assert Direct.fallbacks_since(before) == {}
+    order = SqlReadModels(shop.engine).order("o-1")
+    assert order is not None and order["lines"][0]["batch_reference"] == "b-later"

@@ -17,9 +17,10 @@ Driver errors are translated by SQLAlchemy's own handler, so callers see the sam
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import attrs
 from sqlalchemy import Connection
@@ -118,12 +119,32 @@ class Direct:
     """A Core statement (built once, at import) that runs on the driver when it can; with
     ``named``, its rows' columns can be read by name too (as SQLAlchemy's rows can)."""
 
-    __slots__ = ("_compiled_for", "named", "statement")
+    __slots__ = ("__weakref__", "_compiled_for", "fallbacks", "named", "statement")
+
+    #: Every direct statement made (while it lives): ``fallbacks_since`` sums over them.
+    _made: ClassVar[weakref.WeakSet[Direct]] = weakref.WeakSet()
 
     def __init__(self, statement: Executable, *, named: bool = False) -> None:
         self.statement = statement
         self.named = named
         self._compiled_for: tuple[Dialect, Plan | None] | None = None
+        self.fallbacks = 0  # runs that went through Connection.execute
+        Direct._made.add(self)
+
+    @classmethod
+    def fallbacks_since(cls, counted: Mapping[int, int]) -> dict[str, int]:
+        """The statements that went through SQLAlchemy since ``counted`` (a ``fallback_counts``
+        taken before), by their SQL's first line: on psycopg with nobody listening, none should."""
+        return {
+            str(direct.statement).split("\n")[0][:80]: direct.fallbacks - counted.get(id(direct), 0)
+            for direct in list(cls._made)
+            if direct.fallbacks > counted.get(id(direct), 0)
+        }
+
+    @classmethod
+    def fallback_counts(cls) -> dict[int, int]:
+        """Each direct statement's fallbacks so far (for ``fallbacks_since``)."""
+        return {id(direct): direct.fallbacks for direct in list(cls._made)}
 
     def plan(self, dialect: Dialect) -> Plan | None:
         """How the driver runs this statement on ``dialect``, or None when only SQLAlchemy can
@@ -142,6 +163,7 @@ class Direct:
             or not _bare(connection)
             or (plan.unset and parameters and not plan.unset.isdisjoint(parameters))
         ):
+            self.fallbacks += 1
             return _through_sqlalchemy(connection, self.statement, parameters, self.named)
         try:
             values = plan.parameters(parameters)
