@@ -1,15 +1,16 @@
 """Hot statements compiled once and run straight on the driver's cursor (ADR 0014).
 
-SQLAlchemy's ``Connection.execute`` costs about 130 µs of CPU per statement over psycopg on
+SQLAlchemy's ``Connection.execute`` adds about 130 µs of CPU per statement over psycopg on
 the machines the benchmarks run on (a cache-key walk, parameter processing, an execution
 context, a new cursor, result metadata), where the driver alone costs about 60: on a
 transaction of eight short statements that is most of the time spent. A ``Direct`` statement
-is compiled once per dialect; when nothing in it needs SQLAlchemy at execution time (no type
-processors, no Python-side defaults, no expanding parameters) and nobody listens to the
-connection's statement events, it runs on a cursor kept with the driver connection and
-returns plain tuples. Otherwise (another driver, SQLite, a listener, a transaction not
-begun) it runs through ``Connection.execute`` with the same result: the fallback is the
-reference behaviour, and the tests run both.
+is compiled once per dialect; when nothing in it needs SQLAlchemy at execution time (no
+Python-side defaults, no expanding parameters: its type conversions are applied here, as
+SQLAlchemy applies them) and nobody listens to the connection's statements, it runs on a
+cursor kept with the driver connection and returns plain tuples. Otherwise (another driver,
+SQLite, a listener, the statement log, a transaction not begun) it runs through
+``Connection.execute`` with the same result: the fallback is the reference behaviour, and the
+tests run both.
 
 Driver errors are translated by SQLAlchemy's own handler, so callers see the same
 ``sqlalchemy.exc`` errors (and a lost connection is invalidated) on either path.
@@ -154,6 +155,15 @@ class Direct:
             compiled_for = (dialect, _plan(self.statement, dialect, self.named))
             self._compiled_for = compiled_for
         return compiled_for[1]
+
+    def run_each(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter row: one row directly, several as SQLAlchemy's batched
+        ``executemany`` (one round trip for all of them)."""
+        if len(rows) == 1:
+            self.run(connection, rows[0])
+        elif rows:
+            self.fallbacks += 1
+            connection.execute(self.statement, list(rows))
 
     def run(self, connection: Connection, parameters: Mapping[str, Any] | None = None) -> Rows:
         """Execute with ``parameters`` (one row of them) in the connection's transaction."""

@@ -55,10 +55,11 @@ _ORDER_ROW = (
     .values({name: bindparam(name) for name in (*_ORDER_COLUMNS, "version")})
 )
 _UPDATE_ORDER = Direct(_ORDER_ROW)
-_LINE_ROWS = insert(order_lines).values(
-    {name: bindparam(name) for name in ("order_pk", "sku", *_LINE_COLUMNS)}
+_INSERT_LINE = Direct(
+    insert(order_lines).values(
+        {name: bindparam(name) for name in ("order_pk", "sku", *_LINE_COLUMNS)}
+    )
 )
-_INSERT_LINE = Direct(_LINE_ROWS)
 _line_key = (order_lines.c.order_pk == bindparam("pk"), order_lines.c.sku == bindparam("key"))
 _UPDATE_LINE = Direct(
     update(order_lines).where(*_line_key).values({n: bindparam(n) for n in _LINE_COLUMNS})
@@ -81,8 +82,7 @@ _ALLOCATION = {
     "allocation_seq": case((bindparam("reference").is_(None), None), else_=_NEXT_IN_BATCH),
 }
 _ALLOCATE_LINE = Direct(update(order_lines).where(*_line_key).values(_ALLOCATION))
-_LINE_GONE = order_lines.delete().where(*_line_key)
-_DELETE_LINE = Direct(_LINE_GONE)
+_DELETE_LINE = Direct(order_lines.delete().where(*_line_key))
 _BUMPED_ORDER = _ORDER_ROW.returning(orders.c.id).cte("bumped")
 _BUMP_AND_ALLOCATE_LINE = Direct(
     update(order_lines)
@@ -217,7 +217,7 @@ def write_order(
     if folded is None:
         bump(connection, _UPDATE_ORDER, order, record)
         if moved:  # written again, after the others: rows are read back in the order written
-            connection.execute(_LINE_GONE, [{"pk": record.key, "key": sku} for sku in moved])
+            _DELETE_LINE.run_each(connection, [{"pk": record.key, "key": sku} for sku in moved])
             record.parts = {sku: row for sku, row in record.parts.items() if sku not in moved}
         _write_lines(connection, order, record, lines)
     else:  # one line added or changed, nothing else of the lines: one statement
@@ -271,10 +271,7 @@ def _write_lines(
     if added:
         rows = [{"order_pk": pk, "sku": sku, **_columns(lines[sku], _LINE_COLUMNS)}
                 for sku in added]  # fmt: skip
-        if len(rows) == 1:
-            _INSERT_LINE.run(connection, rows[0])
-        else:
-            connection.execute(_LINE_ROWS, rows)
+        _INSERT_LINE.run_each(connection, rows)
     for sku, row in lines.items():
         read = record.parts.get(sku, {"batch_reference": None} if sku in added else None)
         if read is None or row == read:

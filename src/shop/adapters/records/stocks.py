@@ -44,10 +44,9 @@ _STOCK_VERSION = (
     .values(version=bindparam("version"))
 )
 _BUMP_STOCK = Direct(_STOCK_VERSION)
-_BATCH_ROWS = insert(batches).values(
-    {name: bindparam(name) for name in ("reference", "sku", *_BATCH_COLUMNS)}
+_INSERT_BATCH = Direct(
+    insert(batches).values({n: bindparam(n) for n in ("reference", "sku", *_BATCH_COLUMNS)})
 )
-_INSERT_BATCH = Direct(_BATCH_ROWS)
 _UPDATE_BATCH = Direct(
     update(batches)
     .where(batches.c.reference == bindparam("key"))
@@ -116,11 +115,9 @@ def write_new_stock(connection: Connection, stock: Stock) -> Record:
 
 
 def _insert_batches(connection: Connection, sku: str, rows: Mapping[Any, Row]) -> None:
-    parameters = [{"reference": ref, "sku": sku, **row} for ref, row in rows.items()]
-    if len(parameters) == 1:
-        _INSERT_BATCH.run(connection, parameters[0])
-    else:
-        connection.execute(_BATCH_ROWS, parameters)
+    _INSERT_BATCH.run_each(
+        connection, [{"reference": ref, "sku": sku, **row} for ref, row in rows.items()]
+    )
 
 
 def write_stock(
