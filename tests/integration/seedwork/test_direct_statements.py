@@ -204,19 +204,21 @@ def test_a_lost_connection_is_invalidated_and_the_next_one_works(postgres_url: s
         engine.dispose()
 
 
-def test_listeners_see_every_direct_statement(db: Engine) -> None:
+# ``do_execute`` is a dialect event: it flags the dialect, not the engine or the connection.
+@pytest.mark.parametrize("event_name", ["before_cursor_execute", "do_execute"])
+def test_listeners_see_every_direct_statement(db: Engine, event_name: str) -> None:
     seen: list[str] = []
 
-    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        seen.append(sql)
+    def statement(*args: Any) -> None:  # the SQL is the first text among the arguments
+        seen.append(next(arg for arg in args if isinstance(arg, str)))
 
-    event.listen(db, "before_cursor_execute", statement)
+    event.listen(db, event_name, statement)
     try:
         with db.connect() as connection, connection.begin():
             Direct(INSERT).run(connection, _row("heard"))
             assert Direct(BY_NAME).run(connection, {"name": "heard"}).first() is not None
     finally:
-        event.remove(db, "before_cursor_execute", statement)
+        event.remove(db, event_name, statement)
     assert [sql.split()[0] for sql in seen if "direct_things" in sql] == ["INSERT", "SELECT"]
 
 
@@ -242,23 +244,6 @@ def test_named_rows_are_read_by_column_name_on_either_path(db: Engine) -> None:
         Direct(INSERT).run(connection, _row("counted", count=3))
         (row,) = named.run(connection).all()
         assert (row.name, row.how_many) == ("counted", 3) == tuple(row)
-
-
-def test_a_listener_on_the_drivers_execute_sees_every_direct_statement(db: Engine) -> None:
-    # ``do_execute`` is a dialect event: it flags the dialect, not the engine or connection.
-    seen: list[str] = []
-
-    def execute(_cursor: Any, sql: str, *_: Any) -> None:
-        seen.append(sql)  # None: the driver executes it as usual
-
-    event.listen(db, "do_execute", execute)
-    try:
-        with db.connect() as connection, connection.begin():
-            Direct(INSERT).run(connection, _row("watched"))
-            assert Direct(BY_NAME).run(connection, {"name": "watched"}).first() is not None
-    finally:
-        event.remove(db, "do_execute", execute)
-    assert [sql.split()[0] for sql in seen if "direct_things" in sql] == ["INSERT", "SELECT"]
 
 
 def test_a_value_its_type_cannot_convert_is_sqlalchemys_statement_error(db: Engine) -> None:
