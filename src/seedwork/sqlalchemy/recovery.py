@@ -154,12 +154,16 @@ class RecoverySweep:
         return envelopes
 
     def sweep(self, grace: float | None = None) -> int:
-        """Sweep until nothing old enough is left unmarked; returns how many were dispatched."""
+        """Sweep batch after batch until one is not full; returns how many were dispatched.
+
+        A short batch means the sweep caught up: what commits meanwhile waits for the next
+        round (going on while anything was found would chase the grace period's edge a few
+        rows at a time for as long as commits keep coming)."""
         total = 0
         while True:
             looked_at, dispatched = self._sweep_batch(grace)
             total += dispatched
-            if not looked_at:
+            if looked_at < self._batch_size:
                 return total
 
     def run(self, stop: threading.Event) -> None:

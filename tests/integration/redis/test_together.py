@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from seedwork.core.messages import new_id
 from seedwork.redis.channels import Channels
@@ -116,3 +116,36 @@ def test_the_sweep_reads_only_the_envelopes_of_events_a_handler_missed(
     assert len(reported) == 1 and missed.message_id in reported[0]
     assert all(row.handled_at is not None for row in world.outbox())
     assert world.stock("s1").reactions == 1
+
+
+def test_a_sweep_that_caught_up_leaves_what_commits_meanwhile_to_its_next_round(
+    world: World, engine: Engine
+):
+    # Under a steady stream of commits a sweep that went on while it found anything would
+    # chase the grace period's edge, one small batch after another, for as long as the stream
+    # lasted (it did: a few events a batch, a hundred batches a second, beside the requests).
+    world.bus.handle(AddStock(reference="s1", quantity=0))
+    for quantity in (1, 2, 3):
+        change_stock(ChangeStock(reference="s1", quantity=quantity), world.new_uow())
+    sweep = RecoverySweep(
+        engine, tables.outbox, world.serializer, world.bus, batch_size=10, inbox=tables.inbox
+    )
+    meanwhile = iter(range(10, 30))  # commits that land while the sweep reads the outbox
+
+    def commit_meanwhile(_: Any, __: Any, statement: str, *___: Any) -> None:
+        if statement.lstrip().startswith("SELECT outbox.id"):
+            quantity = next(meanwhile, None)
+            if quantity is not None:
+                change_stock(ChangeStock(reference="s1", quantity=quantity), world.new_uow())
+
+    event.listen(engine, "after_cursor_execute", commit_meanwhile)
+    try:
+        dispatched = sweep.sweep(grace=0)
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_meanwhile)
+
+    # Full batches go on (a backlog is drained); the first short one ends the round, and what
+    # committed after it waits for the next round.
+    assert dispatched < 10
+    left = [row for row in world.outbox() if row.handled_at is None]
+    assert left and sweep.sweep(grace=0) > 0
