@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Select,
     bindparam,
     func,
@@ -64,7 +65,12 @@ _ALLOCATED_TO_ROWS = (
 )
 _ALLOCATED_TO = Direct(_ALLOCATED_TO_ROWS)
 # Every line holds at least one unit: the newest ``covering`` lines reach ``covering`` units.
-_COVERING = Direct(_ALLOCATED_TO_ROWS.limit(bindparam("covering")))
+# The limit is a subquery: the server plans ``LIMIT $n`` again at each execution once a batch
+# holds many lines (its cost depends on n), and a fifth of a millisecond of planning outweighed
+# the read; behind a subquery every n costs the same, so one plan serves them all.
+_COVERING = Direct(
+    _ALLOCATED_TO_ROWS.limit(select(bindparam("covering", type_=Integer)).scalar_subquery())
+)
 _BATCH_EXISTS = Direct(select(batches.c.id).where(batches.c.reference == bindparam("reference")))
 
 
