@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
-from seedwork.sqlalchemy.direct import Direct
+from seedwork.sqlalchemy.direct import Direct, deferring
 
 
 class Colour(enum.Enum):
@@ -311,3 +311,134 @@ def test_the_engines_statement_log_shows_every_direct_statement(
         r.getMessage().split()[0] for r in caplog.records if "direct_things" in r.getMessage()
     ]
     assert logged == ["INSERT", "SELECT"]
+
+
+# Deferred writes: inside ``deferring`` they go with the next statement, in one round trip.
+
+RENAME = update(things).where(things.c.name == bindparam("which")).values(name=bindparam("to"))
+ALL_NAMES = select(things.c.name, things.c.count).order_by(things.c.name)
+
+
+def _table(connection: Connection) -> list[Any]:
+    return [tuple(row) for row in connection.execute(ALL_NAMES)]
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), st.integers(0, 5), st.booleans()),
+        st.tuples(st.just("count_up"), st.integers(0, 5), st.booleans()),
+        st.tuples(st.just("read"), st.integers(0, 5), st.just(False)),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=operations)
+def test_deferred_writes_answer_as_if_each_ran_in_its_turn(
+    db: Engine, steps: list[tuple[str, int, bool]]
+) -> None:
+    def play(connection: Connection, defer: bool) -> tuple[list[Any], list[Any]]:
+        answers: list[Any] = []
+        for n, (kind, which, deferred) in enumerate(steps):
+            statement, parameters = {
+                "insert": (INSERT, _row(f"n{which}-{n}")),
+                "count_up": (COUNT_UP, {"which": f"n{which}-{n - 1}", "to": n + 1}),
+                "read": (BY_NAME, {"name": f"n{which}-{n - 1}"}),
+            }[kind]
+            if defer and deferred:
+                Direct(statement).defer(
+                    connection, parameters, lambda rows: answers.append(rows.rowcount)
+                )
+            else:
+                rows = Direct(statement).run(connection, parameters)
+                answers.append(rows.rowcount if kind != "read" else len(rows))
+        return answers, _table(connection)
+
+    with db.connect() as connection:
+        with connection.begin() as transaction:
+            expected = play(connection, defer=False)
+            transaction.rollback()
+        with connection.begin() as transaction:
+            with deferring(connection):
+                answered = play(connection, defer=True)[0]
+            assert (sorted(answered), _table(connection)) == (sorted(expected[0]), expected[1])
+            transaction.rollback()
+
+
+def _defers(db: Engine) -> bool:
+    """Whether writes are deferred on ``db`` (psycopg); elsewhere they run at once."""
+    return Direct(INSERT).plan(db.dialect) is not None
+
+
+def test_a_deferred_write_is_sent_with_the_next_statement_and_checked_then(db: Engine) -> None:
+    checked: list[int] = []
+    with db.connect() as connection, connection.begin():
+        with deferring(connection):
+            Direct(INSERT).defer(connection, _row("a"), lambda rows: checked.append(len(rows)))
+            assert checked == ([] if _defers(db) else [1])  # not sent yet, where deferred
+            assert Direct(BY_NAME).run(connection, {"name": "a"}).first() is not None
+            assert checked == [1]
+            Direct(COUNT_UP).defer(connection, {"which": "a", "to": 3})
+        assert _table(connection) == [("a", 3)]  # the block's end sent the last one
+
+
+def test_a_failed_check_fails_the_statement_it_went_with(db: Engine) -> None:
+    class Conflict(Exception):
+        pass
+
+    def exactly_one(rows: Any) -> None:
+        if rows.rowcount != 1:
+            raise Conflict
+
+    with db.connect() as connection:
+        with pytest.raises(Conflict), connection.begin(), deferring(connection):
+            Direct(INSERT).defer(connection, _row("a"))
+            Direct(COUNT_UP).defer(connection, {"which": "nobody", "to": 1}, exactly_one)
+            Direct(BY_NAME).run(connection, {"name": "a"})
+        with connection.begin():
+            assert _table(connection) == []  # rolled back, the insert with it
+
+
+def test_a_deferred_write_breaking_a_constraint_is_sqlalchemys_error_for_it(db: Engine) -> None:
+    with db.connect() as connection:
+        with connection.begin():
+            Direct(INSERT).run(connection, _row("taken"))
+        with pytest.raises(IntegrityError) as raised, connection.begin(), deferring(connection):
+            Direct(COUNT_UP).defer(connection, {"which": "taken", "to": 2})
+            Direct(INSERT).defer(connection, _row("taken"))
+            Direct(BY_NAME).run(connection, {"name": "taken"})
+        assert "INSERT INTO direct_things" in str(raised.value.statement)
+        with connection.begin():  # the connection is fine after the rollback
+            assert _table(connection) == [("taken", 0)]
+
+
+def test_writes_deferred_in_a_block_that_raised_are_never_sent(db: Engine) -> None:
+    with db.connect() as connection, connection.begin():
+        with pytest.raises(LookupError), deferring(connection):
+            Direct(INSERT).defer(connection, _row("a"))
+            raise LookupError
+        Direct(INSERT).run(connection, _row("b"))
+        # (Where writes are not deferred, "a" ran at once: the caller rolls back either way.)
+        assert _table(connection) == ([("b", 0)] if _defers(db) else [("a", 0), ("b", 0)])
+
+
+def test_outside_a_deferring_block_a_deferred_write_runs_at_once(db: Engine) -> None:
+    counted: list[int] = []
+    with db.connect() as connection, connection.begin():
+        Direct(INSERT).defer(connection, _row("a"), lambda rows: counted.append(len(rows)))
+        assert counted == [1]
+        assert _table(connection) == [("a", 0)]
+
+
+def test_several_rows_written_at_once_come_after_the_writes_deferred_before(db: Engine) -> None:
+    with db.connect() as connection, connection.begin():
+        with deferring(connection):
+            Direct(INSERT).defer(connection, _row("a"))
+            Direct(INSERT).defer(connection, _row("b"))
+            Direct(RENAME).run_each(
+                connection, [{"which": "a", "to": "a2"}, {"which": "b", "to": "b2"}]
+            )
+        assert _table(connection) == [("a2", 0), ("b2", 0)]
