@@ -24,8 +24,8 @@ from shop.config import Settings
 from shop.domain import commands as c
 from shop.domain.money import Money
 from shop.domain.ordering import Address, Order
-from shop.service_layer.inventory import allocate_line
 from shop.entrypoints.http.app import create_app
+from shop.service_layer.inventory import allocate_line
 from shop.views import tables as views
 from shop.views.queries import SqlReadModels
 

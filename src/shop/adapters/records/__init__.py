@@ -93,6 +93,7 @@ def bump(
     parameters = {**record.root, "key": record.key, "read_version": record.version}
     if part is not None:
         parameters.update(part)
+
     def check(result: Rows) -> None:
         if result.rowcount != 1:
             raise ConcurrencyConflict(
