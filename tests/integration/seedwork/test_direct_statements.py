@@ -442,3 +442,57 @@ def test_several_rows_written_at_once_come_after_the_writes_deferred_before(db: 
                 connection, [{"which": "a", "to": "a2"}, {"which": "b", "to": "b2"}]
             )
         assert _table(connection) == [("a2", 0), ("b2", 0)]
+
+
+def test_a_block_that_commits_sends_its_last_writes_with_the_commit(db: Engine) -> None:
+    with db.connect() as connection:
+        connection.begin()
+        with deferring(connection, commit=True):
+            Direct(INSERT).defer(connection, _row("a"))
+        if _defers(db):  # committed already; SQLAlchemy's commit only closes its side
+            with db.connect() as other:
+                assert _table(other) == [("a", 0)]
+        connection.commit()
+        assert _table(connection) == [("a", 0)]
+
+
+def test_a_write_with_a_check_is_checked_before_the_commit(db: Engine) -> None:
+    class Conflict(Exception):
+        pass
+
+    def exactly_one(rows: Any) -> None:
+        if rows.rowcount != 1:
+            raise Conflict
+
+    with db.connect() as connection:
+        with pytest.raises(Conflict), connection.begin():
+            with deferring(connection, commit=True):
+                Direct(INSERT).defer(connection, _row("a"))
+                Direct(COUNT_UP).defer(connection, {"which": "nobody", "to": 1}, exactly_one)
+            connection.commit()
+        assert _table(connection) == []
+
+
+def test_a_commit_refused_with_the_last_writes_is_sqlalchemys_error(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS direct_deferred_unique")
+            connection.exec_driver_sql(
+                "CREATE TABLE direct_deferred_unique (n int"
+                " UNIQUE DEFERRABLE INITIALLY DEFERRED)"  # checked at COMMIT
+            )
+        add = Direct(text("INSERT INTO direct_deferred_unique VALUES (:n)"))
+        with engine.connect() as connection:
+            with pytest.raises(IntegrityError) as raised, connection.begin():
+                with deferring(connection, commit=True):
+                    add.defer(connection, {"n": 1})
+                    add.defer(connection, {"n": 1})
+            assert "COMMIT" in str(raised.value.statement) or add.fallbacks
+            with connection.begin():
+                count = connection.exec_driver_sql("SELECT count(*) FROM direct_deferred_unique")
+                assert count.scalar() == 0
+            with connection.begin():
+                connection.exec_driver_sql("DROP TABLE direct_deferred_unique")
+    finally:
+        engine.dispose()
