@@ -258,41 +258,23 @@ class _Deferred:
 
 
 @contextmanager
-def deferring(connection: Connection, *, commit: bool = False) -> Iterator[Connection]:
+def deferring(connection: Connection) -> Iterator[Connection]:
     """A block in which writes may be deferred (``Direct.defer``); what is still deferred at
     its end is sent then, or, if the block raised, dropped (its transaction is being rolled
-    back anyway). Only direct statements may run inside it (they go after what was deferred;
-    another statement would overtake it): call ``send_deferred`` before any other.
-
-    With ``commit``, the transaction commits at the block's end, in the same round trip as
-    what is still deferred if none of it has a check (a check must pass before the commit);
-    the caller's ``Connection.commit()`` then only closes SQLAlchemy's transaction (the driver
-    has nothing left to commit). Without deferred writes, the caller's commit does it all."""
+    back anyway)."""
     if _DEFERRED in connection.info:
         raise RuntimeError("already deferring on this connection")
     connection.info[_DEFERRED] = []
     try:
         yield connection
-        deferred: list[_Deferred] = connection.info[_DEFERRED]
-        if commit and deferred and all(each.check is None for each in deferred):
-            _send_deferred(connection, commit=True)
-        else:
-            _send_deferred(connection)
+        _send_deferred(connection)
     finally:
         connection.info.pop(_DEFERRED, None)
 
 
-def send_deferred(connection: Connection) -> None:
-    """Send what is deferred on ``connection`` now (before a statement that is not direct)."""
-    if connection.info.get(_DEFERRED):
-        _send_deferred(connection)
-
-
-def _send_deferred(
-    connection: Connection, last: _Deferred | None = None, *, commit: bool = False
-) -> Rows:
-    """Send the writes deferred on ``connection`` (and ``last``; with ``commit``, then COMMIT)
-    in one round trip, check them in order; ``last``'s rows (or none)."""
+def _send_deferred(connection: Connection, last: _Deferred | None = None) -> Rows:
+    """Send the writes deferred on ``connection`` (and ``last``) in one round trip, check
+    them in order; ``last``'s rows (or none)."""
     deferred: list[_Deferred] = connection.info.get(_DEFERRED) or []
     batch = [*deferred, last] if last is not None else list(deferred)
     deferred.clear()
@@ -305,21 +287,19 @@ def _send_deferred(
             with driver.pipeline():
                 for each, cursor in zip(batch, cursors, strict=True):
                     cursor.execute(each.plan.sql, each.values)
-                if commit:
-                    driver.commit()
             results = [
                 Rows(each.plan.rows(connection.dialect, cursor) if _answers(each, cursor) else [],
                      cursor.rowcount)
                 for each, cursor in zip(batch, cursors, strict=True)
             ]  # fmt: skip
         except BaseException as error:  # noqa: BLE001 - translated as in ``Direct.run``
-            failed = next((n for n, cursor in enumerate(cursors) if cursor.pgresult is None), None)
-            sql, values, cursor = (
-                ("COMMIT", None, None)
-                if failed is None
-                else (batch[failed].plan.sql, batch[failed].values, cursors[failed])
+            failed = next(
+                (n for n, cursor in enumerate(cursors) if cursor.pgresult is None), len(batch) - 1
             )
-            connection._handle_dbapi_exception(error, sql, values, cursor, None)
+            each = batch[failed]
+            connection._handle_dbapi_exception(
+                error, each.plan.sql, each.values, cursors[failed], None
+            )
     finally:
         for cursor in cursors:
             cursor.close()

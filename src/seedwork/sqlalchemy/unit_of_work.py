@@ -135,14 +135,13 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         connection = self.connection
         assert connection is not None, "commit outside a with block"
         try:
-            # Writes are deferred (seedwork.sqlalchemy.direct): the records' go with the outbox
-            # insert, the read models' with the COMMIT; a round trip each.
-            with deferring(connection, commit=True):
+            # The writes' checks are deferred: they go with the outbox insert, one round trip.
+            with deferring(connection):
                 self._flush(connection)
                 if envelopes:
                     envelopes[:] = self._write_outbox(connection, envelopes)
-                    if self._project is not None:
-                        self._project(connection, envelopes)
+            if envelopes and self._project is not None:
+                self._project(connection, envelopes)
             connection.commit()
         except StaleDataError as error:
             self.rollback()

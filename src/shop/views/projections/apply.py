@@ -171,4 +171,4 @@ def project(connection: Connection, envelopes: Sequence[Envelope]) -> None:
             position = envelope.log_position
             assert position is not None, "events are projected once they are in the log"
             projection(writes, event, position)
-    writes.flush(defer=True)  # with the commit, in a unit of work's
+    writes.flush()

@@ -19,7 +19,7 @@ import attrs
 from sqlalchemy import Connection, Table, bindparam, text
 from sqlalchemy.dialects import postgresql
 
-from seedwork.sqlalchemy.direct import Direct, send_deferred
+from seedwork.sqlalchemy.direct import Direct
 
 Row = Mapping[str, Any]
 
@@ -79,29 +79,21 @@ class ViewWrites:
     def execute(self, statement: Any) -> None:
         """Run another write, after the upserts held before it."""
         self.flush()
-        send_deferred(self.connection)  # not a direct statement: it would overtake them
         self.connection.execute(statement)
 
-    def flush(self, *, defer: bool = False) -> None:
-        """Send the upserts held: one alone as before, several as one statement; with
-        ``defer``, with the next statement on the connection (its commit, in a unit of
-        work's: ``seedwork.sqlalchemy.direct.deferring``) where they can be."""
+    def flush(self) -> None:
+        """Send the upserts held: one alone as before, several as one statement."""
         held, self._held = self._held, []
         self._keys = set()
-        if not held:
-            return
-        if len(held) == 1 and not defer:
+        if len(held) == 1:
             upsert(self.connection, held[0].first, held[0].rows, held[0].then)
-            return
-        shapes = tuple((each.first, each.then[0] if each.then else None) for each in held)
-        parameters: dict[str, Any] = {}
-        for n, each in enumerate(held):
-            parameters.update(_parameters(f"u{n}a", each.first, each.rows))
-            if each.then is not None:
-                parameters.update(_parameters(f"u{n}b", *each.then))
-        if defer:
-            _fused(shapes).defer(self.connection, parameters)
-        else:
+        elif held:
+            shapes = tuple((each.first, each.then[0] if each.then else None) for each in held)
+            parameters: dict[str, Any] = {}
+            for n, each in enumerate(held):
+                parameters.update(_parameters(f"u{n}a", each.first, each.rows))
+                if each.then is not None:
+                    parameters.update(_parameters(f"u{n}b", *each.then))
             _fused(shapes).run(self.connection, parameters)
 
 
