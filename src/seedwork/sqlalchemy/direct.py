@@ -14,11 +14,6 @@ tests run both.
 
 Driver errors are translated by SQLAlchemy's own handler, so callers see the same
 ``sqlalchemy.exc`` errors (and a lost connection is invalidated) on either path.
-
-Inside ``deferring(connection)``, a write whose result only needs checking can be deferred
-(``Direct.defer``): it is sent with the next statement that runs on the connection, or when the
-block ends, in one round trip (psycopg's pipeline mode), and its check runs then. Outside such a
-block, or on the fallback path, a deferred write runs at once.
 """
 
 from __future__ import annotations
@@ -26,7 +21,6 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, ClassVar, cast
 
 import attrs
@@ -43,12 +37,6 @@ _TUPLES = 2
 
 #: Where a driver connection keeps the cursor direct statements reuse (its pool ``info``).
 _CURSOR = "seedwork.direct.cursor"
-
-#: Where a connection inside ``deferring`` keeps the writes deferred so far (its ``info``).
-_DEFERRED = "seedwork.direct.deferred"
-
-Check = Callable[["Rows"], None]
-"""Looks at a deferred write's result; raises if it is not what the writer expected."""
 
 
 class Rows:
@@ -112,16 +100,6 @@ class Plan:
                 values[name] = process(values[name])
         return values
 
-    def parameters_or_raise(
-        self, connection: Connection, given: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        """``parameters``, or the ``StatementError`` SQLAlchemy raises for a value its type
-        cannot convert."""
-        try:
-            return self.parameters(given)
-        except Exception as error:  # noqa: BLE001 - a StatementError, as SQLAlchemy raises it
-            connection._handle_dbapi_exception(error, self.sql, given, None, None)
-
     def rows(self, dialect: Dialect, cursor: Any) -> list[Any]:
         """The cursor's rows, each column converted as SQLAlchemy would."""
         rows = cursor.fetchall()
@@ -184,44 +162,23 @@ class Direct:
         if len(rows) == 1:
             self.run(connection, rows[0])
         elif rows:
-            if connection.info.get(_DEFERRED):
-                _send_deferred(connection)  # they were written first
             self.fallbacks += 1
             connection.execute(self.statement, list(rows))
 
-    def defer(
-        self,
-        connection: Connection,
-        parameters: Mapping[str, Any] | None = None,
-        check: Check | None = None,
-    ) -> None:
-        """Execute with the next statement run on ``connection`` (inside ``deferring``), in
-        the same round trip, then ``check`` its result; outside one, or when it cannot run
-        directly, now."""
-        deferred: list[_Deferred] | None = connection.info.get(_DEFERRED)
-        plan = self.plan(connection.dialect)
-        if deferred is None or plan is None or not self._direct(plan, connection, parameters):
-            rows = self.run(connection, parameters)
-            if check is not None:
-                check(rows)
-            return
-        values = plan.parameters_or_raise(connection, parameters)
-        deferred.append(_Deferred(plan, values, check))
-
     def run(self, connection: Connection, parameters: Mapping[str, Any] | None = None) -> Rows:
-        """Execute with ``parameters`` (one row of them) in the connection's transaction
-        (after the writes deferred on it, in one round trip with them)."""
-        if connection.info.get(_DEFERRED):
-            plan = self.plan(connection.dialect)
-            if plan is not None and self._direct(plan, connection, parameters):
-                values = plan.parameters_or_raise(connection, parameters)
-                return _send_deferred(connection, _Deferred(plan, values, None))
-            _send_deferred(connection)
+        """Execute with ``parameters`` (one row of them) in the connection's transaction."""
         plan = self.plan(connection.dialect)
-        if plan is None or not self._direct(plan, connection, parameters):
+        if (
+            plan is None
+            or not _bare(connection)
+            or (plan.unset and parameters and not plan.unset.isdisjoint(parameters))
+        ):
             self.fallbacks += 1
             return _through_sqlalchemy(connection, self.statement, parameters, self.named)
-        values = plan.parameters_or_raise(connection, parameters)
+        try:
+            values = plan.parameters(parameters)
+        except Exception as error:  # noqa: BLE001 - a StatementError, as SQLAlchemy raises it
+            connection._handle_dbapi_exception(error, plan.sql, parameters, None, None)
         fairy = connection.connection
         driver: Any = fairy.driver_connection
         cursor = fairy.info.get(_CURSOR)
@@ -240,78 +197,6 @@ class Direct:
         except BaseException as error:  # noqa: BLE001
             connection._handle_dbapi_exception(error, plan.sql, values, cursor, None)
         return Rows(rows, cursor.rowcount)
-
-    @staticmethod
-    def _direct(plan: Plan, connection: Connection, parameters: Mapping[str, Any] | None) -> bool:
-        """Whether this run may go straight to the driver (see ``_bare``); a parameter naming
-        a column the statement leaves out needs SQLAlchemy's compilation."""
-        return _bare(connection) and not (
-            plan.unset and parameters and not plan.unset.isdisjoint(parameters)
-        )
-
-
-@attrs.frozen
-class _Deferred:
-    plan: Plan
-    values: dict[str, Any]
-    check: Check | None
-
-
-@contextmanager
-def deferring(connection: Connection) -> Iterator[Connection]:
-    """A block in which writes may be deferred (``Direct.defer``); what is still deferred at
-    its end is sent then, or, if the block raised, dropped (its transaction is being rolled
-    back anyway)."""
-    if _DEFERRED in connection.info:
-        raise RuntimeError("already deferring on this connection")
-    connection.info[_DEFERRED] = []
-    try:
-        yield connection
-        _send_deferred(connection)
-    finally:
-        connection.info.pop(_DEFERRED, None)
-
-
-def _send_deferred(connection: Connection, last: _Deferred | None = None) -> Rows:
-    """Send the writes deferred on ``connection`` (and ``last``) in one round trip, check
-    them in order; ``last``'s rows (or none)."""
-    deferred: list[_Deferred] = connection.info.get(_DEFERRED) or []
-    batch = [*deferred, last] if last is not None else list(deferred)
-    deferred.clear()
-    if not batch:
-        return Rows([], -1)
-    driver: Any = connection.connection.driver_connection
-    cursors = [driver.cursor() for _ in batch]  # a pipeline keeps each cursor's last result
-    try:
-        try:
-            with driver.pipeline():
-                for each, cursor in zip(batch, cursors, strict=True):
-                    cursor.execute(each.plan.sql, each.values)
-            results = [
-                Rows(each.plan.rows(connection.dialect, cursor) if _answers(each, cursor) else [],
-                     cursor.rowcount)
-                for each, cursor in zip(batch, cursors, strict=True)
-            ]  # fmt: skip
-        except BaseException as error:  # noqa: BLE001 - translated as in ``Direct.run``
-            failed = next(
-                (n for n, cursor in enumerate(cursors) if cursor.pgresult is None), len(batch) - 1
-            )
-            each = batch[failed]
-            connection._handle_dbapi_exception(
-                error, each.plan.sql, each.values, cursors[failed], None
-            )
-    finally:
-        for cursor in cursors:
-            cursor.close()
-    for each, rows in zip(batch, results, strict=True):
-        if each.check is not None:
-            each.check(rows)
-    return results[-1]
-
-
-def _answers(each: _Deferred, cursor: Any) -> bool:
-    result = cursor.pgresult
-    return each.plan.answers_rows and result is not None and result.status == _TUPLES
 
 
 def _through_sqlalchemy(

@@ -18,7 +18,6 @@ from seedwork.core.errors import AlreadyHandled, ConcurrencyConflict
 from seedwork.core.messages import Envelope, utcnow
 from seedwork.core.serialization import Serializer
 from seedwork.core.uow import AbstractUnitOfWork
-from seedwork.sqlalchemy.direct import deferring
 from seedwork.sqlalchemy.tables import SeedworkTables
 from seedwork.sqlalchemy.uow_dialects import OUTBOX_CHUNK, dialect_for
 
@@ -135,13 +134,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         connection = self.connection
         assert connection is not None, "commit outside a with block"
         try:
-            # The writes' checks are deferred: they go with the outbox insert, one round trip.
-            with deferring(connection):
-                self._flush(connection)
-                if envelopes:
-                    envelopes[:] = self._write_outbox(connection, envelopes)
-            if envelopes and self._project is not None:
-                self._project(connection, envelopes)
+            self._flush(connection)
+            if envelopes:
+                envelopes[:] = self._write_outbox(connection, envelopes)
+                if self._project is not None:
+                    self._project(connection, envelopes)
             connection.commit()
         except StaleDataError as error:
             self.rollback()

@@ -21,7 +21,7 @@ import attrs
 from sqlalchemy import Connection
 
 from seedwork.core.errors import ConcurrencyConflict
-from seedwork.sqlalchemy.direct import Direct, Rows
+from seedwork.sqlalchemy.direct import Direct
 
 Row = dict[str, Any]
 
@@ -93,15 +93,9 @@ def bump(
     parameters = {**record.root, "key": record.key, "read_version": record.version}
     if part is not None:
         parameters.update(part)
-
-    def check(result: Rows) -> None:
-        if result.rowcount != 1:
-            raise ConcurrencyConflict(
-                f"{type(root).__name__} {root.identity!r} changed since it was read"
-            )
-
-    # Deferred (inside the unit of work's commit): it goes in one round trip with the next
-    # statement, and the check runs then; a conflict fails the whole commit, which discards
-    # the aggregates, so the versions can move now.
-    statement.defer(connection, {**parameters, "version": version}, check)
+    result = statement.run(connection, {**parameters, "version": version})
+    if result.rowcount != 1:
+        raise ConcurrencyConflict(
+            f"{type(root).__name__} {root.identity!r} changed since it was read"
+        )
     root.version = record.version = version
